@@ -1,0 +1,923 @@
+package firehosetest
+
+import (
+	"encoding/base64"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Payload keys and field names below are the lowerCamel JSON names of the proto fields listed in
+// the spec (spec/cisco-firehose.md §2.4–2.5), in field-number order; scalar and repeated fields are
+// always present, sub-messages only when set, enums are their names, int64 values plain numbers.
+// Fields whose proto type the spec leaves open (e.g. iBeacon.major) carry numeric strings, which
+// protojson accepts for a string or an integer field alike. Message types the spec does not detail
+// (Attribute, SocialNetworkInfo, the NetworkTelemetry elements) only ever appear as empty arrays.
+
+type typeInfo struct {
+	name   string // eventType
+	key    string // payload key
+	weight int    // per mille, after the first events
+}
+
+const (
+	typeDeviceEntry = iota
+	typeDeviceExit
+	typeProfileUpdate
+	typeLocationChange
+	typeAppActivation
+	typeAccountAdminActivation
+	typeDLU
+	typeTPPeopleCount
+	typeAppDeActivation
+	typeDevicePresence
+	typeUserPresence
+	typeIOTTelemetry
+	typeIOTUserAction
+	typeDeviceCount
+	typeCameraCount
+	typeRawCameraCount
+	typeNetworkTelemetry
+	typeLocationAnchorUpdate
+	typeNetworkStatusUpdate
+	numKnownTypes
+	typeSpaceOccupancy = numKnownTypes // not in the EventType enum (WithUnknownTypes)
+)
+
+// typeTable is indexed by the type constants: the EventType enum's order, then SPACE_OCCUPANCY.
+// APP_DE_ACTIVATION and ACCOUNT_ADMIN_ACTIVATION have no payload field of their own: they carry the
+// deactivated app's appActivation and an accountAdminChange.
+var typeTable = [...]typeInfo{
+	typeDeviceEntry:            {"DEVICE_ENTRY", "deviceEntry", 30},
+	typeDeviceExit:             {"DEVICE_EXIT", "deviceExit", 30},
+	typeProfileUpdate:          {"PROFILE_UPDATE", "deviceProfileUpdate", 15},
+	typeLocationChange:         {"LOCATION_CHANGE", "locationHierarchyChange", 10},
+	typeAppActivation:          {"APP_ACTIVATION", "appActivation", 8},
+	typeAccountAdminActivation: {"ACCOUNT_ADMIN_ACTIVATION", "accountAdminChange", 7},
+	typeDLU:                    {"DEVICE_LOCATION_UPDATE", "deviceLocationUpdate", 700},
+	typeTPPeopleCount:          {"TP_PEOPLE_COUNT_UPDATE", "tpPeopleCountUpdate", 15},
+	typeAppDeActivation:        {"APP_DE_ACTIVATION", "appActivation", 5},
+	typeDevicePresence:         {"DEVICE_PRESENCE", "devicePresence", 40},
+	typeUserPresence:           {"USER_PRESENCE", "userPresence", 20},
+	typeIOTTelemetry:           {"IOT_TELEMETRY", "iotTelemetry", 50},
+	typeIOTUserAction:          {"IOT_USER_ACTION", "iotUserAction", 10},
+	typeDeviceCount:            {"DEVICE_COUNT", "deviceCounts", 20},
+	typeCameraCount:            {"CAMERA_COUNT", "cameraCounts", 10},
+	typeRawCameraCount:         {"RAW_CAMERA_COUNT", "rawCameraCounts", 10},
+	typeNetworkTelemetry:       {"NETWORK_TELEMETRY", "networkTelemetry", 5},
+	typeLocationAnchorUpdate:   {"LOCATION_ANCHOR_UPDATE", "locationAnchorUpdate", 5},
+	typeNetworkStatusUpdate:    {"NETWORK_STATUS_UPDATE", "networkStatusUpdate", 10},
+	typeSpaceOccupancy:         {"SPACE_OCCUPANCY", "spaceOccupancy", 0},
+}
+
+// The world the events describe: a few tenants, each with a location tree and devices. It is built
+// once per Log from the seed; the common sub-objects are pre-rendered.
+type tenant struct {
+	id, name, partner string
+	env               []byte // `"spacesTenantId":…,"spacesTenantName":…,"partnerTenantId":…`
+	tz                string // IANA name, for timeZone fields
+	offset            int    // the zone's fixed UTC offset in seconds (no DST: a mock)
+	group             string // IoT group name
+	domain            string // e-mail domain of its admins
+	connector         string // name of its Spaces connector
+	city, state       string
+	country           string
+	lat, lon          float64
+	lat7, lon7        int64 // lat, lon × 10⁷
+	geo               bool  // false: latitude/longitude are the -999.0 "no geo" sentinel
+	ssid              string
+	floors            []*location
+	buildings         []*location
+	devices           []*device
+	apps              []string
+}
+
+type location struct {
+	id, name string
+	types    []string
+	parent   *location
+	source   string
+	floor    int
+	aps      int
+	mapID    string
+	json     []byte // the whole Location object, parents included
+}
+
+type device struct {
+	id, mac, ipv4   string
+	manufacturer    string
+	os, osVersion   string
+	typ             string
+	model           string
+	userID          string
+	visit           string
+	classification  string
+	json            []byte // the Device object, profile fields empty
+	profileFirst    string
+	profileLast     string
+	profileEmail    string
+	profileMobile   string
+	profileGender   string
+	profilePostcode string
+	rawUser         string // lower-case first name, a USER_PRESENCE rawUserId
+}
+
+var tenantNames = [...]struct{ name, partner, tz, city, state, country string }{
+	{"Acme Retail", "Acme-Retail", "America/New_York", "New York", "NY", "United States"},
+	{"Globex Campus", "Globex-Campus", "Europe/Amsterdam", "Amsterdam", "North Holland", "Netherlands"},
+	{"Initech Offices", "Initech-Offices", "Asia/Singapore", "Singapore", "Singapore", "Singapore"},
+}
+
+var tenantOffsets = [...]int{-5 * 3600, 1 * 3600, 8 * 3600}
+
+var tenantGeo = [...][2]float64{{40.7506, -73.9935}, {52.3438, 4.8884}, {1.2966, 103.8520}}
+
+func (l *Log) buildWorld() {
+	r := rng{s: l.key ^ 0x776f726c64}
+	for t, tn := range tenantNames {
+		te := &tenant{
+			id:        "spaces-tenant-" + hex32(uint32(r.u64())),
+			name:      tn.name,
+			partner:   tn.partner,
+			tz:        tn.tz,
+			offset:    tenantOffsets[t],
+			group:     "sensors-" + strings.ToLower(tn.city[:3]),
+			domain:    strings.ToLower(tn.partner) + ".example.com",
+			connector: "connector-" + strings.ToLower(tn.city[:3]),
+			city:      tn.city, state: tn.state, country: tn.country,
+			lat: tenantGeo[t][0], lon: tenantGeo[t][1],
+			lat7: int64(math.Round(tenantGeo[t][0] * 1e7)), lon7: int64(math.Round(tenantGeo[t][1] * 1e7)),
+			geo:  t != 0,
+			ssid: []string{"Acme-Guest", "globex-corp", "INITECH"}[t],
+		}
+		var env jw
+		env.str("spacesTenantId", te.id)
+		env.str("spacesTenantName", te.name)
+		env.str("partnerTenantId", te.partner)
+		te.env = env.b
+		// Locations: campus → buildings → floors (the campus is the root of the tree).
+		campus := &location{id: locID(&r), name: te.city + " Campus", types: []string{"CAMPUS"}}
+		for bi := range 2 {
+			bld := &location{id: locID(&r), name: "Building " + string(rune('A'+bi)), types: []string{"NETWORK", "BUILDING"},
+				parent: campus, source: strconv.FormatUint(r.u64()%1e13, 10)}
+			for fi := range 3 {
+				fl := &location{id: locID(&r), name: "Floor " + strconv.Itoa(fi+1), types: []string{"FLOOR"}, parent: bld,
+					source: strconv.FormatUint(r.u64()%1e13, 10), floor: fi + 1, aps: 20 + r.intn(60)}
+				if te.geo {
+					fl.mapID = string(appendHex(appendHex(nil, r.u64(), 16), r.u64(), 16))
+				}
+				bld.aps += fl.aps
+				te.floors = append(te.floors, fl)
+			}
+			campus.aps += bld.aps
+			te.buildings = append(te.buildings, bld)
+		}
+		for _, loc := range append(append([]*location{campus}, te.buildings...), te.floors...) {
+			loc.json = appendLocation(nil, loc)
+		}
+		// Devices.
+		for range 96 {
+			te.devices = append(te.devices, newDevice(&r, te))
+		}
+		te.apps = []string{"Occupancy Insights", "Wayfinding", "Asset Tracker"}
+		l.tenants = append(l.tenants, te)
+	}
+}
+
+func locID(r *rng) string { return "location-" + hex32(uint32(r.u64())) }
+
+func hex32(x uint32) string { return strconv.FormatUint(uint64(x), 16) }
+
+func appendLocation(b []byte, loc *location) []byte {
+	w := jw{b: append(b, '{')}
+	w.str("locationId", loc.id)
+	w.str("name", loc.name)
+	w.strs("inferredLocationTypes", loc.types...)
+	if loc.parent != nil {
+		w.raw("parent", appendLocation(nil, loc.parent))
+	}
+	w.str("sourceLocationId", loc.source)
+	w.int("floorNumber", loc.floor)
+	w.int("apCount", loc.aps)
+	return append(w.b, '}')
+}
+
+var (
+	firstNames = [...]string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Radia", "Linus"}
+	lastNames  = [...]string{"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Perlman", "Torvalds"}
+	osList     = [...][4]string{ // os, version, manufacturer, type
+		{"Android", "14", "Samsung", "MOBILE"}, {"iOS", "17.4", "Apple", "MOBILE"}, {"Android", "", "", "NOT_AVAILABLE"},
+		{"Windows", "11", "Intel", "LAPTOP"}, {"macOS", "14.4", "Apple", "LAPTOP"}, {"iPadOS", "17.3", "Apple", "TABLET"},
+		{"", "", "", "NOT_AVAILABLE"}, {"Android", "13", "Google", "MOBILE"},
+	}
+	alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+func newDevice(r *rng, te *tenant) *device {
+	var id [21]byte
+	for i := range id {
+		id[i] = alnum[r.intn(len(alnum))]
+	}
+	o := osList[r.intn(len(osList))]
+	d := &device{
+		id:           "device-" + string(id[:]),
+		mac:          string(appendMAC(nil, r.u64())),
+		ipv4:         "10." + strconv.Itoa(r.intn(256)) + "." + strconv.Itoa(r.intn(256)) + "." + strconv.Itoa(1+r.intn(254)),
+		os:           o[0],
+		osVersion:    o[1],
+		manufacturer: o[2],
+		typ:          o[3],
+		visit:        "visit-" + strconv.FormatUint(r.u64()>>1, 10),
+	}
+	if r.chance(0.3) {
+		d.userID = "user-" + hex32(uint32(r.u64()))
+	}
+	if r.chance(0.2) {
+		d.classification = "EMPLOYEE"
+	}
+	if o[2] == "Apple" && r.chance(0.5) {
+		d.model = "iPhone15,2"
+	}
+	fi, li := r.intn(len(firstNames)), r.intn(len(lastNames))
+	d.profileFirst, d.profileLast = firstNames[fi], lastNames[li]
+	d.profileEmail = strings.ToLower(firstNames[fi]+"."+lastNames[li]) + "@example.com"
+	d.profileMobile = "+1555" + strconv.Itoa(1000000+r.intn(9000000))
+	d.profileGender = []string{"GENDER_NOT_AVAILABLE", "MALE", "FEMALE", "OTHER"}[r.intn(4)]
+	d.profilePostcode = strconv.Itoa(10000 + r.intn(90000))
+	d.rawUser = strings.ToLower(d.profileFirst)
+	d.json = appendDevice(nil, d, false, "")
+	return d
+}
+
+// appendDevice renders a Device; profile fills in the fields a PROFILE_UPDATE carries. model
+// overrides deviceModel when not empty (Oversized lines pad it).
+func appendDevice(b []byte, d *device, profile bool, model string) []byte {
+	w := jw{b: append(b, '{')}
+	w.str("deviceId", d.id)
+	w.str("userId", d.userID)
+	if profile {
+		w.strs("tags", "VIP")
+		w.str("mobile", d.profileMobile)
+		w.str("email", d.profileEmail)
+		w.str("gender", d.profileGender)
+		w.str("firstName", d.profileFirst)
+		w.str("lastName", d.profileLast)
+		w.str("postalCode", d.profilePostcode)
+		w.strs("optIns", "EMAIL", "TERMS_AND_CONDITIONS")
+	} else {
+		w.strs("tags")
+		w.str("mobile", "")
+		w.str("email", "")
+		w.str("gender", "GENDER_NOT_AVAILABLE")
+		w.str("firstName", "")
+		w.str("lastName", "")
+		w.str("postalCode", "")
+		w.strs("optIns", "TERMS_AND_CONDITIONS")
+	}
+	w.strs("attributes")
+	w.str("macAddress", d.mac)
+	w.str("manufacturer", d.manufacturer)
+	w.str("os", d.os)
+	w.str("osVersion", d.osVersion)
+	w.str("type", d.typ)
+	w.strs("socialNetworkInfo")
+	if model == "" {
+		model = d.model
+	}
+	w.key("deviceModel") // our own models need no escaping; Oversized pads this one by megabytes
+	w.b = append(w.b, '"')
+	w.b = append(w.b, model...)
+	w.b = append(w.b, '"', '}')
+	return w.b
+}
+
+// appendLine appends event m's JSON line (no newline).
+func (l *Log) appendLine(b []byte, m *meta) []byte { return l.appendLineModel(b, m, "") }
+
+// appendLineModel is appendLine with the deviceModel of a DEVICE_LOCATION_UPDATE overridden.
+func (l *Log) appendLineModel(b []byte, m *meta, model string) []byte {
+	te := l.tenants[m.tenant]
+	b = append(b, `{"recordUid":"event-`...)
+	b = strconv.AppendUint(b, uint64(m.uid), 16)
+	b = append(b, `","recordTimestamp":`...)
+	b = strconv.AppendInt(b, m.ts, 10)
+	b = append(b, ',')
+	b = append(b, te.env...)
+	ti := &typeTable[m.typ]
+	b = append(b, `,"eventType":"`...)
+	b = append(b, ti.name...)
+	b = append(b, `","`...)
+	b = append(b, ti.key...)
+	b = append(b, `":`...)
+	r := rng{s: m.seed}
+	switch m.typ {
+	case typeDLU:
+		b = appendDLU(b, m, te, &r, model)
+	case typeProfileUpdate: // the payload is a Device
+		b = appendDevice(b, te.devices[r.intn(len(te.devices))], true, "")
+	default:
+		w := jw{b: append(b, '{')}
+		payload(&w, m, te, &r)
+		b = append(w.b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendDLU renders a deviceLocationUpdate payload: the hot path, written by hand.
+func appendDLU(b []byte, m *meta, te *tenant, r *rng, model string) []byte {
+	d := te.devices[r.intn(len(te.devices))]
+	fl := te.floors[r.intn(len(te.floors))]
+	b = append(b, `{"device":`...)
+	if model != "" {
+		b = appendDevice(b, d, false, model)
+	} else {
+		b = append(b, d.json...)
+	}
+	b = append(b, `,"location":`...)
+	b = append(b, fl.json...)
+	b = append(b, `,"ssid":"`...)
+	b = append(b, te.ssid...)
+	b = append(b, `","rawUserId":"`...)
+	b = append(b, d.userID...)
+	b = append(b, `","visitId":"`...)
+	b = append(b, d.visit...)
+	b = append(b, `","lastSeen":`...)
+	b = strconv.AppendInt(b, (m.ts-int64(r.intn(120000)))/1000*1000, 10)
+	b = append(b, `,"deviceClassification":"`...)
+	b = append(b, d.classification...)
+	b = append(b, `","mapId":"`...)
+	b = append(b, fl.mapID...)
+	// Fixed-point numbers, printed without strconv's float formatting (the hot path's main cost).
+	b = append(b, `","xPos":`...)
+	b = appendFixed(b, int64(r.intn(400000)), 3)
+	b = append(b, `,"yPos":`...)
+	b = appendFixed(b, int64(r.intn(250000)), 3)
+	b = append(b, `,"confidenceFactor":`...)
+	b = appendFixed(b, int64(8*(1+r.intn(64))), 0)
+	if te.geo {
+		b = append(b, `,"latitude":`...)
+		b = appendFixed(b, te.lat7+int64(r.intn(10000)), 7)
+		b = append(b, `,"longitude":`...)
+		b = appendFixed(b, te.lon7+int64(r.intn(10000)), 7)
+	} else {
+		b = append(b, `,"latitude":-999.0,"longitude":-999.0`...)
+	}
+	b = append(b, `,"unc":`...)
+	b = appendFixed(b, int64(r.intn(40)), 0)
+	b = append(b, `,"maxDetectedRssi":`...)
+	b = strconv.AppendInt(b, -40-int64(r.intn(55)), 10)
+	b = append(b, `,"ipv4":"`...)
+	b = append(b, d.ipv4...)
+	b = append(b, `","ipv6":[]}`...)
+	return b
+}
+
+var (
+	changeTypes        = [...]string{"ADD", "REMOVE", "MOVE", "UPDATE"}
+	devicePresenceKind = [...]string{"DEVICE_ENTRY_EVENT", "DEVICE_IN_ACTIVE_EVENT", "DEVICE_ACTIVE_EVENT", "DEVICE_EXIT_EVENT", "DEVICE_SSID_CHANGE_EVENT", "DEVICE_RAW_USER_ID_CHANGE_EVENT"}
+	userPresenceKind   = [...]string{"USER_ENTRY_EVENT", "USER_IN_ACTIVE_EVENT", "USER_ACTIVE_EVENT", "USER_EXIT_EVENT"}
+	airQualityStatus   = [...]string{"GOOD", "FAIR", "POOR"}
+	iotKinds           = [...]string{"IOT_BLE_DEVICE", "IOT_BLE_DEVICE", "IOT_RFID_TAG", "IOT_ZIGBEE_DEVICE", "IOT_WIRED_DEVICE", "IOT_TELE_PRESENCE_DEVICE"}
+	iotMakers          = [...]string{"Kontakt.io", "Disruptive Technologies", "Cisco"}
+	networkStatuses    = [...]string{"CONNECTED", "DISCONNECTED", "ACTIVE", "INACTIVE"}
+)
+
+// payload writes the members of every payload but deviceLocationUpdate and deviceProfileUpdate.
+func payload(w *jw, m *meta, te *tenant, r *rng) {
+	d := te.devices[r.intn(len(te.devices))]
+	fl := te.floors[r.intn(len(te.floors))]
+	ts := m.ts
+	switch m.typ {
+	case typeDeviceEntry:
+		entry := ts - int64(r.intn(5000))
+		w.raw("device", d.json)
+		w.raw("location", fl.json)
+		w.str("visitId", d.visit)
+		w.i64("entryTimestamp", entry)
+		w.dateTime("entryDateTime", entry, te.offset)
+		w.str("timeZone", te.tz)
+		w.str("deviceClassification", d.classification)
+		w.int("daysSinceLastVisit", r.intn(30))
+	case typeDeviceExit:
+		dur := 1 + r.intn(240)
+		entry := ts - int64(dur)*60000
+		w.raw("device", d.json)
+		w.raw("location", fl.json)
+		w.str("visitId", d.visit)
+		w.int("visitDurationMinutes", dur)
+		w.i64("entryTimestamp", entry)
+		w.dateTime("entryDateTime", entry, te.offset)
+		w.i64("exitTimestamp", ts)
+		w.dateTime("exitDateTime", ts, te.offset)
+		w.str("timeZone", te.tz)
+		w.str("deviceClassification", d.classification)
+		w.str("visitClassification", visitClass(dur))
+	case typeLocationChange:
+		w.str("changeType", changeTypes[r.intn(len(changeTypes))])
+		w.raw("location", fl.json)
+		w.obj("locationDetails")
+		w.str("timeZone", te.tz)
+		w.str("city", te.city)
+		w.str("state", te.state)
+		w.str("country", te.country)
+		w.str("category", "Office")
+		w.arr("metadata")
+		w.elem()
+		w.str("key", "costCenter")
+		w.key("values")
+		w.b = append(w.b, `["CC-`...)
+		w.b = strconv.AppendInt(w.b, int64(100+r.intn(900)), 10)
+		w.b = append(w.b, `"]`...)
+		w.end()
+		w.endArr()
+		w.fixed("latitude", te.lat7, 7)
+		w.fixed("longitude", te.lon7, 7)
+		w.obj("mapDetails")
+		w.str("mapId", fl.mapID)
+		w.int("imageWidth", 2048)
+		w.int("imageHeight", 1536)
+		w.str("mimeType", "image/png")
+		w.obj("dimension")
+		w.fixed("length", 1200, 1)
+		w.fixed("width", 805, 1)
+		w.fixed("height", 35, 1)
+		w.fixed("offsetX", 0, 1)
+		w.fixed("offsetY", 0, 1)
+		w.end()
+		w.end()
+		w.end()
+	case typeAppActivation, typeAppDeActivation:
+		app := te.apps[r.intn(len(te.apps))]
+		w.str("spacesTenantName", te.name)
+		w.str("spacesTenantId", te.id)
+		w.str("partnerTenantId", te.partner)
+		w.str("name", app)
+		w.hexStr("referenceId", "activation-", uint32(r.u64()))
+		w.key("instanceName")
+		w.b = append(w.b, '"')
+		w.b = append(w.b, app...)
+		w.b = append(w.b, " ("...)
+		w.b = append(w.b, te.city...)
+		w.b = append(w.b, `)"`...)
+		if r.chance(0.5) {
+			w.strs("macFilters", d.mac)
+		} else {
+			w.strs("macFilters")
+		}
+		w.strs("iotGroups")
+	case typeAccountAdminActivation:
+		w.str("changeType", changeTypes[[...]int{0, 1, 3}[r.intn(3)]])
+		w.key("loginEmail")
+		w.b = append(w.b, `"admin`...)
+		w.b = strconv.AppendInt(w.b, int64(r.intn(10)), 10)
+		w.b = append(w.b, '@')
+		w.b = append(w.b, te.domain...)
+		w.b = append(w.b, '"')
+	case typeTPPeopleCount:
+		people := r.intn(12)
+		w.hexStr("tpDeviceId", "tp-", uint32(r.u64()))
+		w.raw("location", fl.json)
+		w.boolean("presence", people > 0)
+		w.int("peopleCount", people)
+		w.int("standbyState", r.intn(2))
+		w.int("ambientNoise", 20+r.intn(30))
+		w.int("drynessScore", r.intn(100))
+		w.int("activeCalls", r.intn(2))
+		w.int("presentationState", r.intn(2))
+		w.i64("timeStamp", ts)
+		w.mac("macAddress", r.u64())
+		w.fixed("airQualityIndex", int64(r.intn(500)), 2)
+		w.fixed("temperatureInCelsius", int64(190+r.intn(60)), 1)
+		w.int("humidityInPercentage", 30+r.intn(30))
+		w.int("soundLevel", 25+r.intn(40))
+		w.str("ambientLight", [...]string{"DARK", "DIM", "BRIGHT"}[r.intn(3)])
+		w.int("reverberationTime", 200+r.intn(600))
+		w.boolean("closeProximity", r.chance(0.2))
+		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
+	case typeDevicePresence:
+		k := r.intn(len(devicePresenceKind))
+		dur := 1 + r.intn(240)
+		entry := ts - int64(dur)*60000
+		w.str("presenceEventType", devicePresenceKind[k])
+		w.boolean("wasInActive", k == 2)
+		w.raw("device", d.json)
+		w.raw("location", fl.json)
+		w.str("ssid", te.ssid)
+		w.str("rawUserId", d.userID)
+		w.str("visitId", d.visit)
+		w.int("daysSinceLastVisit", r.intn(30))
+		w.i64("entryTimestamp", entry)
+		w.dateTime("entryDateTime", entry, te.offset)
+		if k == 3 {
+			w.i64("exitTimestamp", ts)
+			w.dateTime("exitDateTime", ts, te.offset)
+		} else {
+			w.i64("exitTimestamp", 0)
+			w.str("exitDateTime", "")
+		}
+		w.int("visitDurationMinutes", dur)
+		w.str("timeZone", te.tz)
+		w.str("deviceClassification", d.classification)
+		w.str("visitClassification", visitClass(dur))
+		w.int("activeDevicesCount", 1+r.intn(300))
+		w.int("inActiveDevicesCount", r.intn(50))
+	case typeUserPresence:
+		k := r.intn(len(userPresenceKind))
+		dur := 1 + r.intn(480)
+		entry := ts - int64(dur)*60000
+		w.str("presenceEventType", userPresenceKind[k])
+		w.boolean("wasInActive", k == 2)
+		w.obj("user")
+		w.hexStr("userId", "user-", uint32(r.u64()))
+		w.strs("deviceIds", d.id)
+		w.strs("tags")
+		w.str("mobile", "")
+		w.str("email", d.profileEmail)
+		w.str("gender", "GENDER_NOT_AVAILABLE")
+		w.str("firstName", d.profileFirst)
+		w.str("lastName", d.profileLast)
+		w.str("postalCode", "")
+		w.strs("attributes")
+		w.strs("socialNetworkInfo")
+		w.end()
+		w.raw("location", fl.json)
+		w.str("rawUserId", d.rawUser)
+		w.str("visitId", d.visit)
+		w.i64("entryTimestamp", entry)
+		w.dateTime("entryDateTime", entry, te.offset)
+		if k == 3 {
+			w.i64("exitTimestamp", ts)
+			w.dateTime("exitDateTime", ts, te.offset)
+		} else {
+			w.i64("exitTimestamp", 0)
+			w.str("exitDateTime", "")
+		}
+		w.int("visitDurationMinutes", dur)
+		w.str("timeZone", te.tz)
+		for _, key := range [...]string{"activeUsersCount", "inActiveUsersCount"} {
+			with, without := r.intn(200), r.intn(100)
+			w.obj(key)
+			w.int("usersWithUserId", with)
+			w.int("usersWithoutUserId", without)
+			w.int("totalUsers", with+without)
+			w.end()
+		}
+		w.str("connection", [...]string{"CONN_WIRELESS", "CONN_WIRED"}[r.intn(2)])
+	case typeIOTTelemetry:
+		iotTelemetry(w, m, te, fl, r)
+	case typeIOTUserAction:
+		iotDeviceInfo(w, te, r)
+		iotPosition(w, "detectedPosition", te, fl, ts, r)
+		iotPosition(w, "placedPosition", te, fl, ts, r)
+		w.raw("location", fl.json)
+		w.str("actionType", [...]string{"IOT_ACTION_DOUBLE_TAP", "IOT_ACTION_BUTTON_CLICK"}[r.intn(2)])
+		w.int("actionCount", 1+r.intn(5))
+		w.i64("actionTimestamp", ts-int64(r.intn(1000)))
+	case typeDeviceCount:
+		assoc, probing := 5+r.intn(300), r.intn(500)
+		wireless, wired := r.intn(200), r.intn(40)
+		w.raw("location", fl.json)
+		w.int("associatedCount", assoc)
+		w.int("estimatedProbingCount", probing)
+		w.fixed("probingRandomizedPercentage", int64(r.intn(1000)), 1)
+		w.int("associatedDelta", r.intn(21)-10)
+		w.int("probingDelta", r.intn(41)-20)
+		w.fixed("estimatedDensity", int64(r.intn(10000)), 3)
+		w.fixed("estimatedCapacityPercentage", int64(r.intn(1000)), 1)
+		w.int("userCount", wireless+wired)
+		w.int("wirelessUserCount", wireless)
+		w.int("wiredUserCount", wired)
+		w.int("rfidTagCount", r.intn(10))
+		w.int("bleTagCount", r.intn(30))
+	case typeCameraCount:
+		w.raw("location", fl.json)
+		w.int("count", r.intn(40))
+		w.int("countDelta", r.intn(7)-3)
+	case typeRawCameraCount:
+		w.raw("location", fl.json)
+		w.key("cameraId")
+		w.b = append(w.b, `"Q2XX-`...)
+		w.b = appendHexUpper(w.b, r.u64(), 4)
+		w.b = append(w.b, '-')
+		w.b = appendHexUpper(w.b, r.u64(), 4)
+		w.b = append(w.b, '"')
+		w.intStr("cameraZoneId", "", int64(r.u64()%1e15))
+		w.int("count", r.intn(25))
+	case typeNetworkTelemetry:
+		w.obj("networkHealth")
+		w.strs("networkAvailability")
+		w.strs("apTelemetries")
+		w.end()
+		w.strs("networkPerformance")
+		w.raw("location", te.buildings[r.intn(len(te.buildings))].json)
+	case typeLocationAnchorUpdate:
+		w.str("changeType", [...]string{"ADD_UPDATE", "DELETE"}[r.intn(2)])
+		w.raw("location", fl.json)
+		w.obj("locationAnchorInfo")
+		w.intStr("identifier", "", int64(1000+r.intn(9000)))
+		w.uuid("uuid", r)
+		w.intStr("major", "", int64(r.intn(65536)))
+		w.intStr("minor", "", int64(r.intn(65536)))
+		w.intStr("txPower", "", -int64(r.intn(20)))
+		w.intStr("advTxPower", "", -59-int64(r.intn(10)))
+		w.int("frequency", 2402+2*r.intn(40))
+		for _, key := range [...]string{"xPos", "yPos", "zPos"} {
+			w.key(key)
+			w.b = append(w.b, '"')
+			w.b = appendFixed(w.b, int64(r.intn(4000)), 1)
+			w.b = append(w.b, '"')
+		}
+		w.fixed("lat", te.lat7+int64(r.intn(10000)), 7)
+		w.fixed("lon", te.lon7+int64(r.intn(10000)), 7)
+		w.str("mapId", fl.mapID)
+		w.end()
+	case typeNetworkStatusUpdate:
+		connector := r.chance(0.5)
+		if connector {
+			w.str("deviceType", "NDT_CONNECTOR")
+		} else {
+			w.str("deviceType", "NDT_CONTROLLER")
+		}
+		w.str("status", networkStatuses[r.intn(len(networkStatuses))])
+		w.i64("lastHeard", ts-int64(r.intn(60000)))
+		ip := func(k string) {
+			w.key(k)
+			w.b = append(w.b, `"172.16.`...)
+			w.b = strconv.AppendInt(w.b, int64(r.intn(256)), 10)
+			w.b = append(w.b, '.')
+			w.b = strconv.AppendInt(w.b, int64(1+r.intn(254)), 10)
+			w.b = append(w.b, '"')
+		}
+		if connector {
+			w.obj("connectorInfo")
+			w.hexStr("id", "", uint32(r.u64()))
+			w.str("name", te.connector)
+			ip("ipAddress")
+			w.str("ovaVersion", "3.1.0")
+			w.str("dockerVersion", "2.19.1")
+			w.end()
+		} else {
+			w.obj("controllerInfo")
+			w.hexStr("id", "", uint32(r.u64()))
+			w.intStr("name", "wlc-", int64(1+r.intn(9)))
+			ip("ipAddress")
+			w.str("version", "17.12.2")
+			w.hexStr("connectorId", "", uint32(r.u64()))
+			w.str("connectorName", te.connector)
+			w.str("type", "CATALYST_9800")
+			w.end()
+		}
+	case typeSpaceOccupancy:
+		people := r.intn(10)
+		win := ts - ts%900000
+		w.raw("location", fl.json)
+		w.obj("space")
+		w.hexStr("id", "space-", uint32(r.u64()))
+		w.intStr("name", "Room ", int64(100+r.intn(300)))
+		w.str("floorId", fl.id)
+		w.str("type", "MEETING_ROOM")
+		w.int("capacity", 4+2*r.intn(6))
+		w.str("occupancyType", "PEOPLE_COUNT")
+		w.end()
+		w.int("peopleCount", people)
+		w.boolean("peoplePresence", people > 0)
+		w.str("bookingStatus", [...]string{"BOOKED", "NOT_BOOKED"}[r.intn(2)])
+		w.int("peakPeopleCount", people+r.intn(3))
+		w.i64("windowStartTimestamp", win)
+		w.dateTime("windowStartDateTime", win, te.offset)
+		w.str("timeZone", te.tz)
+	}
+}
+
+// appendInjected appends an injected line (not part of the log): its uid is random, its timestamp
+// the current time.
+func (l *Log) appendInjected(b []byte, in Inject, r *rng, now time.Time) []byte {
+	m := meta{
+		uid:    uint32(r.u64()),
+		ts:     now.UnixMilli(),
+		typ:    typeDLU,
+		tenant: uint8(r.intn(len(l.tenants))),
+		seed:   r.u64(),
+	}
+	switch in.Kind {
+	case Malformed:
+		b = append(b, `{"recordUid":"event-`...)
+		b = strconv.AppendUint(b, uint64(m.uid), 16)
+		return append(b, `","recordTimestamp":#!garbage!#,"eventType":"DEVICE_LOCATION_UPDATE",{{`...)
+	case UnknownType:
+		m.typ = typeSpaceOccupancy
+	case Oversized:
+		size := in.Size
+		if size <= 0 {
+			size = DefaultOversize
+		}
+		n := len(b)
+		b = l.appendLineModel(b, &m, "x")
+		pad := size - (len(b) - n) + 1
+		if pad <= 1 {
+			return b
+		}
+		return l.appendLineModel(b[:n], &m, strings.Repeat("x", pad))
+	}
+	return l.appendLine(b, &m)
+}
+
+func visitClass(minutes int) string {
+	switch {
+	case minutes < 5:
+		return "PASSERBY"
+	case minutes < 60:
+		return "VISITOR"
+	}
+	return "DWELL"
+}
+
+// iotDeviceInfo writes deviceInfo and returns the device type.
+func iotDeviceInfo(w *jw, te *tenant, r *rng) string {
+	kind := iotKinds[r.intn(len(iotKinds))]
+	x := r.u64()
+	w.obj("deviceInfo")
+	w.str("deviceType", kind)
+	w.mac("deviceId", x)
+	w.mac("deviceMacAddress", x)
+	w.strs("group", te.group)
+	w.key("deviceName")
+	w.b = append(w.b, `"Sensor `...)
+	w.b = appendHexUpper(w.b, x>>32&0xffff, 4)
+	w.b = append(w.b, '"')
+	w.key("firmwareVersion")
+	w.b = append(w.b, `"1.`...)
+	w.b = strconv.AppendInt(w.b, int64(r.intn(10)), 10)
+	w.b = append(w.b, '.')
+	w.b = strconv.AppendInt(w.b, int64(r.intn(20)), 10)
+	w.b = append(w.b, '"')
+	w.key("rawDeviceId")
+	w.b = append(w.b, '"')
+	w.b = appendHex(w.b, x&0xffffffffffff, 12)
+	w.b = append(w.b, '"')
+	w.str("manufacturer", iotMakers[r.intn(len(iotMakers))])
+	w.intStr("companyId", "", int64(r.intn(4096)))
+	w.str("serviceUuid", "")
+	w.str("label", "")
+	w.end()
+	return kind
+}
+
+func iotPosition(w *jw, key string, te *tenant, fl *location, ts int64, r *rng) {
+	w.obj(key)
+	w.fixed("xPos", int64(r.intn(400000)), 3)
+	w.fixed("yPos", int64(r.intn(250000)), 3)
+	w.fixed("latitude", te.lat7+int64(r.intn(10000)), 7)
+	w.fixed("longitude", te.lon7+int64(r.intn(10000)), 7)
+	w.fixed("confidenceFactor", int64(8*(1+r.intn(16))), 0)
+	w.str("mapId", fl.mapID)
+	w.str("locationId", fl.id)
+	w.i64("lastLocatedTime", ts-int64(r.intn(10000)))
+	w.end()
+}
+
+func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng) {
+	ts := m.ts
+	ble := iotDeviceInfo(w, te, r) == "IOT_BLE_DEVICE"
+	iotPosition(w, "detectedPosition", te, fl, ts, r)
+	if r.chance(0.3) {
+		iotPosition(w, "placedPosition", te, fl, ts, r)
+	}
+	w.raw("location", fl.json)
+	if ble || r.chance(0.5) {
+		t := int64(180 + r.intn(100))
+		w.obj("temperature")
+		w.fixed("temperatureInCelsius", t, 1)
+		w.fixed("rawTemperature", t*10, 0)
+		w.end()
+	}
+	if ble && r.chance(0.5) {
+		w.obj("accelerometer")
+		w.fixed("x", int64(r.intn(200)-100), 2)
+		w.fixed("y", int64(r.intn(200)-100), 2)
+		w.fixed("z", int64(r.intn(200)-100), 2)
+		w.i64("lastMovementTimestamp", ts-int64(r.intn(3600000)))
+		w.int("counter", r.intn(1000))
+		w.end()
+	}
+	if r.chance(0.3) {
+		w.obj("illuminance")
+		w.fixed("value", int64(r.intn(8000)), 1)
+		w.str("unit", "LUX")
+		w.end()
+	}
+	w.i64("deviceRtcTime", ts/1000)
+	if ble || r.chance(0.5) {
+		w.obj("battery")
+		w.fixed("value", int64(r.intn(101)), 0)
+		w.str("unit", "PERCENTAGE")
+		w.i64("lastRetrieved", ts-int64(r.intn(600000)))
+		w.end()
+	}
+	if r.chance(0.2) {
+		w.obj("lastUserAction")
+		w.str("type", "IOT_ACTION_BUTTON_CLICK")
+		w.i64("timestamp", ts-int64(r.intn(600000)))
+		w.end()
+	}
+	if ble && r.chance(0.5) {
+		w.obj("iBeacon")
+		w.mac("beaconMacAddress", r.u64())
+		w.uuid("uuid", r)
+		w.intStr("major", "", int64(r.intn(65536)))
+		w.intStr("minor", "", int64(r.intn(65536)))
+		w.intStr("advertizedTxPower", "", -59-int64(r.intn(10)))
+		w.end()
+	} else if ble && r.chance(0.3) {
+		w.obj("eddyStone")
+		w.mac("beaconMacAddress", r.u64())
+		w.hexStr("url", "https://example.com/t/", uint32(r.u64()))
+		w.end()
+	}
+	w.int("rawHeader", r.intn(256))
+	var raw [12]byte
+	x, y := r.u64(), r.u64()
+	for i := range 8 {
+		raw[i] = byte(x >> (8 * i))
+	}
+	for i := range 4 {
+		raw[8+i] = byte(y >> (8 * i))
+	}
+	w.key("rawPayload")
+	w.b = append(w.b, '"')
+	w.b = base64.StdEncoding.AppendEncode(w.b, raw[:])
+	w.b = append(w.b, '"')
+	w.int("sequenceNum", r.intn(65536))
+	if r.chance(0.2) {
+		w.obj("pirTrigger")
+		w.i64("timestamp", ts-int64(r.intn(60000)))
+		w.end()
+	}
+	if r.chance(0.2) {
+		w.obj("airPressure")
+		w.fixed("pressure", 10000+int64(r.intn(300)), 1)
+		w.end()
+	}
+	if r.chance(0.3) {
+		w.obj("vendorInfo")
+		w.int("manufacturerId", r.intn(4096))
+		w.end()
+	}
+	if r.chance(0.4) {
+		h := 30 + r.intn(40)
+		w.obj("humidity")
+		w.int("humidityInPercentage", h)
+		w.int("rawHumidity", h*100)
+		w.end()
+	}
+	if r.chance(0.3) {
+		w.obj("airQuality")
+		w.fixed("airQualityIndex", int64(r.intn(500)), 2)
+		w.int("airQualityPpb", r.intn(2000))
+		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
+		w.end()
+	}
+	if r.chance(0.3) {
+		w.obj("carbonEmissions")
+		w.int("co2Ppm", 400+r.intn(1200))
+		w.end()
+	}
+	if r.chance(0.2) {
+		w.obj("ambientLight")
+		w.int("valueLx", r.intn(1000))
+		w.end()
+	}
+	if r.chance(0.2) {
+		w.obj("voltage")
+		w.fixed("valueMv", 2800+int64(r.intn(500)), 0)
+		w.end()
+	}
+	if r.chance(0.1) {
+		w.obj("illumSolarCell")
+		w.intStr("valueLx", "", int64(r.intn(1000)))
+		w.end()
+	}
+	if r.chance(0.1) {
+		w.obj("illumSensor")
+		w.intStr("valueLx", "", int64(r.intn(1000)))
+		w.end()
+	}
+	if r.chance(0.2) {
+		w.obj("occupancyStatus")
+		w.str("status", [...]string{"OCCUPIED", "NOT_OCCUPIED"}[r.intn(2)])
+		w.end()
+	}
+	if r.chance(0.1) {
+		w.obj("magnetContact")
+		w.str("contactType", [...]string{"OPEN", "CLOSED"}[r.intn(2)])
+		w.end()
+	}
+	w.int("maxDetectedRssi", -40-r.intn(55))
+	if r.chance(0.1) {
+		w.obj("pushButton")
+		w.str("action", [...]string{"PBA_PRESS", "PBA_RELEASE"}[r.intn(2)])
+		w.strs("actionButtonLabels", "Help", "Clean")
+		w.end()
+	}
+}
