@@ -1,0 +1,103 @@
+package firehose
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// BorrowedEvent is an event whose bytes still belong to the read buffer: no
+// copy is made. It is valid ONLY until the handler it was passed to returns;
+// every []byte it gives aliases memory that the next read overwrites. Keep
+// nothing from it: copy what you need (append([]byte(nil), b...)), or call
+// Owned. It deliberately offers no string views: a string that changed under
+// a map key would be silent corruption. Under `go test` the bytes are
+// overwritten with a poison pattern as soon as the handler returns, so
+// misuse fails tests loudly instead of corrupting data in production.
+type BorrowedEvent struct {
+	s *stream
+}
+
+// ID is recordUid. Borrowed: valid until the handler returns.
+func (b *BorrowedEvent) ID() []byte { return b.s.f.env.ID }
+
+// Timestamp is recordTimestamp in epoch ms.
+func (b *BorrowedEvent) Timestamp() int64 { return b.s.f.env.Timestamp }
+
+// Time is Timestamp as a time.Time.
+func (b *BorrowedEvent) Time() time.Time { return time.UnixMilli(b.s.f.env.Timestamp) }
+
+// Type is eventType. Documented types cost nothing; an unknown type's name is
+// copied into a new string (it is safe to keep).
+func (b *BorrowedEvent) Type() EventType {
+	if t, ok := internType(b.s.f.env.Type); ok {
+		return t
+	}
+	return EventType(b.s.f.env.Type)
+}
+
+// JSON is the event as received (for gRPC, rendered). Borrowed.
+func (b *BorrowedEvent) JSON() []byte {
+	if b.s.f.format == formatProto {
+		return b.Owned().JSON()
+	}
+	return b.s.f.raw
+}
+
+// Payload is the raw payload object (nil when none). Borrowed.
+func (b *BorrowedEvent) Payload() []byte {
+	if b.s.f.format == formatProto {
+		return b.Owned().Payload()
+	}
+	return b.s.f.env.Payload
+}
+
+// Owned copies the event into an Event the caller may keep.
+func (b *BorrowedEvent) Owned() *Event { return b.s.event() }
+
+// BorrowedHandler processes a borrowed event; see BorrowedEvent for the rules.
+type BorrowedHandler func(ctx context.Context, ev *BorrowedEvent) error
+
+// RunBorrowed is Run without the copy: the fastest path, for handlers that
+// consume the bytes before returning (write them out, parse them, forward
+// them). Same guarantees, same options as Run, including WithReceivers.
+func (c *Client) RunBorrowed(ctx context.Context, h BorrowedHandler) error {
+	if h == nil {
+		return errors.New("firehose: nil handler")
+	}
+	return c.run(ctx, func(ctx context.Context, s *stream) error {
+		b := &BorrowedEvent{s: s}
+		for {
+			s.mu.Lock()
+			err := s.advance(ctx)
+			if err == nil {
+				s.delivered(s.f.env.Timestamp)
+			}
+			s.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			err = h(ctx, b)
+			if err != nil {
+				s.abandonFrame() // before the poison: it reads the id
+			}
+			if poisonBorrowed && s.f.format == formatJSON {
+				poison(s.f.raw)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// poisonBorrowed is on under go test, so a handler that keeps borrowed bytes
+// sees garbage at once.
+var poisonBorrowed = testing.Testing()
+
+func poison(b []byte) {
+	for i := range b {
+		b[i] = 0xDB
+	}
+}

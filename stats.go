@@ -1,0 +1,122 @@
+package firehose
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a stream's (or a client's, summed over its streams)
+// counters.
+type Stats struct {
+	Events     int64 // events delivered
+	Bytes      int64 // bytes of the events delivered, as received
+	KeepAlives int64 // keep-alives received (never delivered)
+	Duplicates int64 // events dropped as already delivered
+	Malformed  int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
+	Oversized  int64 // frames larger than the max event size, skipped
+	Torn       int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
+	Unknown    int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
+	Connects   int64 // successful connections
+	Failures   int64 // failed connection attempts
+	Reconnects map[Cause]int64
+	Gaps       int64 // resume points clamped to the replay window: events may be missing
+	Connected  int   // receivers connected now
+	Watermark  int64 // the lowest receiver's watermark: epoch ms of the newest finished event
+	LastEvent  int64 // timestamp of the newest event delivered (epoch ms)
+	Lag        time.Duration
+	ResumedAt  int64  // fromTimestamp of the latest connection (0: live)
+	LastError  string // the latest recoverable error, for status lines
+}
+
+// ReconnectTotal sums Reconnects.
+func (s Stats) ReconnectTotal() int64 {
+	var n int64
+	for _, v := range s.Reconnects {
+		n += v
+	}
+	return n
+}
+
+// counters are one stream's live statistics, written by its delivery
+// goroutine and read by Stats from anywhere.
+type counters struct {
+	rng                                      Range
+	events, bytes, keepAlives, duplicates    atomic.Int64
+	malformed, oversized, torn, unknown      atomic.Int64
+	connects, failures, gaps                 atomic.Int64
+	watermark, lastTS, resumedFrom           atomic.Int64
+	connected, closed                        atomic.Bool
+	eof, network, idle, limited, srv, cancel atomic.Int64
+	mu                                       sync.Mutex
+	lastErr                                  string
+}
+
+func (c *counters) countReconnect(k Cause) {
+	switch k {
+	case CauseEOF:
+		c.eof.Add(1)
+	case CauseIdle:
+		c.idle.Add(1)
+	case CauseRateLimited:
+		c.limited.Add(1)
+	case CauseServer:
+		c.srv.Add(1)
+	case CauseCanceled:
+		c.cancel.Add(1)
+	default:
+		c.network.Add(1)
+	}
+}
+
+func (c *counters) setLastError(err error) {
+	c.mu.Lock()
+	c.lastErr = err.Error()
+	c.mu.Unlock()
+}
+
+func (c *counters) snapshot(now time.Time) Stats {
+	s := Stats{Reconnects: map[Cause]int64{}}
+	c.addTo(&s)
+	s.finish(now)
+	return s
+}
+
+func (c *counters) addTo(s *Stats) {
+	s.Events += c.events.Load()
+	s.Bytes += c.bytes.Load()
+	s.KeepAlives += c.keepAlives.Load()
+	s.Duplicates += c.duplicates.Load()
+	s.Malformed += c.malformed.Load()
+	s.Oversized += c.oversized.Load()
+	s.Torn += c.torn.Load()
+	s.Unknown += c.unknown.Load()
+	s.Connects += c.connects.Load()
+	s.Failures += c.failures.Load()
+	s.Gaps += c.gaps.Load()
+	for k, v := range map[Cause]int64{CauseEOF: c.eof.Load(), CauseNetwork: c.network.Load(), CauseIdle: c.idle.Load(),
+		CauseRateLimited: c.limited.Load(), CauseServer: c.srv.Load(), CauseCanceled: c.cancel.Load()} {
+		if v > 0 {
+			s.Reconnects[k] += v
+		}
+	}
+	if c.connected.Load() {
+		s.Connected++
+	}
+	if wm := c.watermark.Load(); wm > 0 && (s.Watermark == 0 || wm < s.Watermark) {
+		s.Watermark = wm
+	}
+	s.LastEvent = max(s.LastEvent, c.lastTS.Load())
+	s.ResumedAt = max(s.ResumedAt, c.resumedFrom.Load())
+	c.mu.Lock()
+	if c.lastErr != "" {
+		s.LastError = c.lastErr
+	}
+	c.mu.Unlock()
+}
+
+func (s *Stats) finish(now time.Time) {
+	if s.LastEvent > 0 {
+		s.Lag = max(now.Sub(time.UnixMilli(s.LastEvent)), 0)
+	}
+}
