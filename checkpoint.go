@@ -99,9 +99,10 @@ func WithCheckpointInterval(d time.Duration) Option {
 
 // WithPreSave calls fn on the delivery goroutine right before each checkpoint
 // snapshot, so a caller that buffers its output can flush it first: a
-// checkpoint must never be ahead of what really left the process. With
-// several receivers fn is called concurrently.
-func WithPreSave(fn func()) Option {
+// checkpoint must never be ahead of what really left the process. If fn
+// fails, that save is skipped (and the error reported like a failed save).
+// With several receivers fn is called concurrently.
+func WithPreSave(fn func() error) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("firehose: nil pre-save hook")
@@ -116,7 +117,7 @@ func WithPreSave(fn func()) Option {
 type checkpoints struct {
 	store   Checkpointer
 	every   time.Duration
-	preSave func()
+	preSave func() error
 	logger  interface{ Error(string, ...any) }
 
 	loadOnce sync.Once
@@ -295,7 +296,9 @@ func (c *checkpointState) final(s *stream) error {
 
 func (c *checkpointState) saveNow(s *stream) error {
 	if c.shared.preSave != nil {
-		c.shared.preSave()
+		if err := c.shared.preSave(); err != nil {
+			return fmt.Errorf("firehose: checkpoint not saved: pre-save hook: %w", err)
+		}
 	}
 	rc := RangeCheckpoint{Range: s.rng, Watermark: s.wm}
 	if s.wm > 0 {

@@ -91,7 +91,7 @@ type config struct {
 	wsCompression  bool
 	checkpointer   Checkpointer
 	checkpointIntv time.Duration
-	preSave        func()
+	preSave        func() error
 	now            func() time.Time
 }
 
