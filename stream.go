@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -478,11 +476,8 @@ func (s *stream) stopCause(ctx context.Context, err error) error {
 	if s.life.Err() != nil {
 		return ErrClosed
 	}
-	if errors.Is(err, errCallerDone) {
-		// The watched ctx ended but this call's ctx has not: a ctx from an
-		// earlier call. Reconnect.
-		return nil
-	}
+	// errCallerDone with this call's ctx alive: a ctx from an earlier call
+	// ended mid-read. Reconnect.
 	return nil
 }
 
@@ -604,10 +599,6 @@ func classify(err error) Cause {
 	case errors.Is(err, io.EOF):
 		return CauseEOF
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return CauseNetwork
-	}
 	return CauseNetwork
 }
 
@@ -674,5 +665,3 @@ func (w *watchdog) stop() {
 	w.t.Stop()
 	w.mu.Unlock()
 }
-
-var _ = slog.LevelInfo

@@ -2,7 +2,6 @@ package firehose
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/firehose-go/firehose/internal/envelope"
@@ -92,10 +91,6 @@ func (e *frameError) Error() string {
 }
 
 func (e *frameError) Unwrap() error { return e.err }
-
-// errNoEnvelope is returned for frames a channel delivers that scan as JSON
-// but are not events.
-var errNoEnvelope = errors.New("not an event")
 
 // scanJSON fills f from one JSON line (HTTP and WebSocket share it).
 func scanJSON(f *frame, line []byte) error {
