@@ -20,7 +20,8 @@ thousand events of every type plus a live trickle, switch faults on (cuts in the
 middle of a line, a duplicate burst, a 429 with Retry-After, a 500, a malformed
 and an oversized line, a stalled connection), tail it from the start of its log,
 and check the outcome against the log: every event exactly once, none lost.
-Each transport this build has runs as its own section.`
+Each transport this build has runs as its own section. Then a consumer with a
+checkpoint file is stopped and restarted twice: nothing may repeat.`
 
 // The demo's shape: small enough to finish in a few seconds, large enough to
 // cross every fault.
@@ -118,6 +119,9 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "firehose demo: no transport is available in this build")
 		return exitFatal
+	}
+	if !demoRestart(ctx, e.stdout) {
+		code = exitFatal
 	}
 	return code
 }
