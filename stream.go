@@ -443,6 +443,8 @@ func (s *stream) endConn(ctx context.Context, err error) error {
 	s.st.setLastError(err)
 	s.ended, s.endedAt = err, s.cfg.now()
 	switch {
+	case kind == CauseRateLimited:
+		s.wait = s.delay(err) // asked to wait: never at once, even after progress
 	case kind == CauseIdle || kind == CauseCanceled || s.newHere > 0:
 		s.wait = 0 // the first retry after a working connection goes at once
 	default:
