@@ -121,7 +121,7 @@ func (s *Server) grpcEvents(w http.ResponseWriter, r *http.Request) {
 	if rc.Flush() != nil {
 		return
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() error {
 		if err := bw.Flush(); err != nil {
 			return err
@@ -153,17 +153,23 @@ func (s *Server) grpcEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.kind != frameBinary {
+			msg, converted := f.line, false
 			if f.partial {
 				// A torn record: announce twice what follows; the reset comes next.
 				binary.BigEndian.PutUint32(prefix[1:], uint32(2*len(f.line)+2))
-				bw.Write(prefix[:])
-				bw.Write(f.line)
 				torn = true
 			} else {
-				rec := s.grpc.record(f)
-				binary.BigEndian.PutUint32(prefix[1:], uint32(len(rec)))
-				bw.Write(prefix[:])
-				bw.Write(rec)
+				msg, converted = s.grpc.record(f)
+				binary.BigEndian.PutUint32(prefix[1:], uint32(len(msg)))
+			}
+			bw.Write(prefix[:])
+			if _, err := bw.Write(msg); err != nil {
+				return // the client has gone
+			}
+			if converted && flush() != nil {
+				// Converting costs far more than writing (protojson): after a conversion the record
+				// goes out at once, so a long first replay never looks like silence to the client.
+				return
 			}
 		}
 		if !sess.pending() && flush() != nil {
@@ -172,30 +178,29 @@ func (s *Server) grpcEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// record returns the serialized EventRecord of a frame. Log events are converted once and cached;
-// the returned bytes are shared and never modified.
-func (g *grpcState) record(f frame) []byte {
+// record returns the serialized EventRecord of a frame, and whether it had to be converted now. Log
+// events are converted once and cached; the returned bytes are shared and never modified.
+func (g *grpcState) record(f frame) ([]byte, bool) {
 	switch f.kind {
 	case frameKeepAlive:
-		return lineToRecord(f.line)
+		return lineToRecord(f.line), true
 	case frameInjected:
 		if f.inject == Malformed {
 			// Field 1 announces 64 bytes of recordUid; fewer follow.
-			return append([]byte{0x0a, 64}, "event-malformed"...)
+			return append([]byte{0x0a, 64}, "event-malformed"...), false
 		}
-		return lineToRecord(f.line)
+		return lineToRecord(f.line), true
 	}
 	g.mu.Lock()
 	if g.recs == nil {
 		g.seed = maphash.MakeSeed()
 		g.recs = make(map[uint64][]byte)
 	}
-	seed := g.seed
-	key := maphash.Bytes(seed, f.line)
+	key := maphash.Bytes(g.seed, f.line)
 	rec, ok := g.recs[key]
 	g.mu.Unlock()
 	if ok {
-		return rec
+		return rec, false
 	}
 	rec = lineToRecord(f.line)
 	g.mu.Lock()
@@ -204,7 +209,7 @@ func (g *grpcState) record(f frame) []byte {
 	}
 	g.recs[key] = rec
 	g.mu.Unlock()
-	return rec
+	return rec, true
 }
 
 // lineToRecord converts one JSON event to a serialized EventRecord.
