@@ -112,7 +112,6 @@ func restartTest(t *testing.T, sig syscall.Signal, runs int) (missing, dups int,
 	ckpt := filepath.Join(dir, "tail.ckpt")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	count := map[lineKey]int{}
-	var lastOut string
 	for i := 0; i <= runs; i++ {
 		out := filepath.Join(dir, "out"+strconv.Itoa(i))
 		cmd := startTail(t, srv, ckpt, out, start)
@@ -145,18 +144,19 @@ func restartTest(t *testing.T, sig syscall.Signal, runs int) (missing, dups int,
 		for _, k := range evs {
 			count[k]++
 		}
-		lastOut = out
 	}
-	_ = lastOut
-	// Every event emitted from the start until shortly before the last stop
-	// must be there.
-	cut := time.Now().Add(-2 * time.Second)
+	// Every event up to what the last run had reached (less the stream's 2 s
+	// disorder) must be there: the end of the last run is not a restart.
+	var reached int64
+	for k := range count {
+		reached = max(reached, k.ts)
+	}
 	for _, e := range srv.Log().Events(1, 12) {
-		if e.Emit.After(cut) {
-			break
-		}
-		if count[lineKey{e.UID, e.Timestamp}] == 0 {
+		if e.Timestamp <= reached-3000 && count[lineKey{e.UID, e.Timestamp}] == 0 {
 			missing++
+			if missing <= 5 {
+				t.Logf("missing %s @%d (reached %d)", e.UID, e.Timestamp, reached)
+			}
 		}
 	}
 	for _, n := range count {
