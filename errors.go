@@ -35,7 +35,9 @@ type StatusError struct {
 	Code       int           // HTTP status, or the HTTP equivalent of the gRPC code
 	GRPCCode   string        // the gRPC code's name ("UNAUTHENTICATED"), empty for HTTP and WebSocket
 	Message    string        // the server's message, trimmed to 512 bytes
-	RetryAfter time.Duration // from Retry-After (HTTP) when the server sent one
+	RetryAfter time.Duration // from Retry-After (HTTP header, gRPC metadata) when the server sent one
+
+	retryAfterSet bool // Retry-After was present (possibly 0)
 }
 
 func (e *StatusError) Error() string {
@@ -98,21 +100,20 @@ func trimMessage(b []byte) string {
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (relative to now). It returns 0 when absent or unparsable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// (relative to now). ok reports whether the value was present and valid; a
+// date in the past is a valid zero.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	if n, err := strconv.Atoi(v); err == nil {
 		if n < 0 {
-			return 0
+			return 0, false
 		}
-		return time.Duration(n) * time.Second
+		return time.Duration(n) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+		return max(t.Sub(now), 0), true
 	}
-	return 0
+	return 0, false
 }

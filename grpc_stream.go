@@ -669,7 +669,7 @@ func grpcError(err error, md metadata.MD, now time.Time) error {
 	}
 	if code == codes.ResourceExhausted {
 		if v := md.Get("retry-after"); len(v) > 0 {
-			se.RetryAfter = parseRetryAfter(v[0], now)
+			se.RetryAfter, se.retryAfterSet = parseRetryAfter(v[0], now)
 		}
 	}
 	return se

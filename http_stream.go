@@ -134,12 +134,9 @@ func (h *httpConnector) close() {
 func statusFromResponse(transport string, resp *http.Response, now time.Time) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	return &StatusError{
-		Transport:  transport,
-		Code:       resp.StatusCode,
-		Message:    trimMessage(body),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}
+	se := &StatusError{Transport: transport, Code: resp.StatusCode, Message: trimMessage(body)}
+	se.RetryAfter, se.retryAfterSet = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	return se
 }
 
 // classifyDialError keeps errors that retrying cannot fix fatal: an untrusted

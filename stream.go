@@ -489,8 +489,10 @@ func (s *stream) delay(err error) time.Duration {
 	d := s.bo.NextBackOff()
 	var se *StatusError
 	if errors.As(err, &se) && se.Code == 429 {
-		if se.RetryAfter > 0 {
-			return min(se.RetryAfter, DefaultRetryAfterCap)
+		if se.retryAfterSet {
+			// The server said how long; never less than the backoff, so a
+			// "Retry-After: 0" repeated cannot turn into a hot loop.
+			return min(max(se.RetryAfter, d), DefaultRetryAfterCap)
 		}
 		return max(d, DefaultRateLimitFloor)
 	}

@@ -691,7 +691,7 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 }
 
 // appendInjected appends an injected line (not part of the log): its uid is random, its timestamp
-// the current time.
+// the one given (the session passes the last served event's).
 func (l *Log) appendInjected(b []byte, in Inject, r *rng, now time.Time) []byte {
 	m := meta{
 		uid:    uint32(r.u64()),

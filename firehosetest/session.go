@@ -122,6 +122,7 @@ type session struct {
 	state    sessState
 	served   int      // events sent for the first time
 	recent   []uint64 // ring of the last served indices (for Duplicates)
+	lastTS   int64    // recordTimestamp of the last event served (injected lines borrow it)
 	queue    []item
 
 	r         rng
@@ -322,6 +323,7 @@ func (ss *session) next(ctx context.Context) (frame, error) {
 		}
 		if f.kind == frameEvent {
 			ss.served++
+			ss.lastTS = m.ts
 			if cap(ss.recent) > 0 {
 				if len(ss.recent) == cap(ss.recent) {
 					copy(ss.recent, ss.recent[1:])
@@ -517,7 +519,14 @@ func (ss *session) render(it item) frame {
 		ss.buf = ss.log.appendLine(ss.buf[:0], &m)
 		return frame{kind: frameEvent, line: ss.buf, dup: true}
 	}
-	ss.buf = ss.log.appendInjected(ss.buf[:0], it.inject, &ss.r, time.Now())
+	// An injected line carries the timestamp of the event before it, so a
+	// client's watermark stays inside the log's history: an unknown-type
+	// event stamped "now" would make every later replay skip the rest.
+	at := time.Now()
+	if ss.lastTS > 0 {
+		at = time.UnixMilli(ss.lastTS)
+	}
+	ss.buf = ss.log.appendInjected(ss.buf[:0], it.inject, &ss.r, at)
 	kind := frameInjected
 	if it.inject.Kind == BinaryMessage {
 		kind = frameBinary
