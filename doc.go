@@ -69,6 +69,39 @@
 // counted in Stats, logged and dropped. Events of unknown types are delivered
 // with their name kept.
 //
+// # Channels
+//
+// TransportHTTP reads one long-lived GET, over HTTP/2 when the server offers
+// it through TLS ALPN. TransportWebSocket reads one event per text message
+// (several lines in one message are several events; binary messages are
+// dropped); pings keep the socket open but only data proves the firehose is
+// alive. TransportGRPC reads the GetEvents server stream at the wire's
+// method path (/firehose_api_v1.Firehose/GetEvents); records are kept as
+// bytes and only their envelope is decoded, so JSON and Record are made on
+// demand. Client.GRPCConn gives a connection for the unary RPCs.
+//
+// Every Event, whatever its channel, has the same core and the same JSON
+// shape; Record returns it as the typed *firehosev1.EventRecord.
+//
+// # Speed
+//
+// The envelope is scanned without parsing the payload, the duplicate window
+// holds no pointers, and delivery runs on the caller's goroutine with no
+// channel in the way: an owned Event costs one copy of its line and two
+// allocations. RunBorrowed skips the copy: its BorrowedEvent is valid only
+// until the handler returns (under go test its bytes are poisoned right
+// after, so a handler that keeps them fails its tests).
+//
+// # Restarts and scale
+//
+// With WithCheckpointer, the position (the watermark and the events finished
+// inside the replay margin) is saved every second and on Close; a graceful
+// restart repeats nothing, a crash repeats about one interval. Twelve
+// partitions can be split over up to twelve receivers: WithReceiver(i, n) for
+// one process per receiver (a Kubernetes StatefulSet whose ordinal is i, each
+// pod with its own checkpoint), WithReceivers(n) for n connections in one
+// process.
+//
 // # Out of scope
 //
 // The push channels (Kinesis, Event Hubs, Pub/Sub), fan-out to downstream

@@ -288,25 +288,33 @@ func TestReplicaIDSentWhenSet(t *testing.T) {
 	}
 }
 
-// TestKeyNeverPrinted: not in fmt output of the client, not in errors, not in logs.
+// TestKeyNeverPrinted: not in fmt output of the client, not in errors, not
+// in logs, on any transport.
 func TestKeyNeverPrinted(t *testing.T) {
 	const k = "sk-very-secret-key"
-	var logs bytes.Buffer
-	srv := firehosetest.NewServer(firehosetest.WithScript(firehosetest.Conn{Status: 500}, firehosetest.Conn{Status: 401}))
-	defer srv.Close()
-	c := newClient(t, srv, firehose.TransportHTTP, firehose.WithAPIKey(k),
-		firehose.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	_, err := c.Open(context.Background())
-	if err == nil {
-		t.Fatal("want 401")
-	}
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), err.Error(), logs.String()} {
-		if strings.Contains(s, k) {
-			t.Fatalf("key printed: %s", s)
-		}
-	}
-	if logs.Len() == 0 {
-		t.Fatal("nothing logged")
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) {
+			var logs bytes.Buffer
+			var hooked []string
+			srv := firehosetest.NewServer(firehosetest.WithScript(firehosetest.Conn{Status: 500}, firehosetest.Conn{Status: 401}))
+			defer srv.Close()
+			c := newClient(t, srv, tr, firehose.WithAPIKey(k),
+				firehose.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+				firehose.WithErrorHook(func(err error) { hooked = append(hooked, fmt.Sprintf("%v %+v %#v", err, err, err)) }))
+			_, err := c.Open(context.Background())
+			if err == nil {
+				t.Fatal("want 401")
+			}
+			out := []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), err.Error(), fmt.Sprintf("%+v %#v", err, err), logs.String(), fmt.Sprintf("%+v", c.Stats())}
+			for _, s := range append(out, hooked...) {
+				if strings.Contains(s, k) {
+					t.Fatalf("key printed: %s", s)
+				}
+			}
+			if logs.Len() == 0 || len(hooked) == 0 {
+				t.Fatal("nothing logged or hooked")
+			}
+		})
 	}
 }
 

@@ -30,6 +30,13 @@
 //
 //	{"recordUid":"event-…","recordTimestamp":<now ms>,"spacesTenantId":"","spacesTenantName":"","partnerTenantId":"","eventType":"KEEP_ALIVE"}
 //
+// The same path also answers a WebSocket upgrade (one event per text message, with its trailing
+// "\n"; refusals are plain HTTP answers before the upgrade) and gRPC over cleartext HTTP/2 (or
+// HTTP/2 with TLS under WithHTTP2) at /firehose_api_v1.Firehose/GetEvents, the key in x-api-key
+// metadata, statuses mapped to their gRPC codes (401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 400
+// INVALID_ARGUMENT, 404 UNIMPLEMENTED, 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE). All
+// three channels serve the same log under the same fault script.
+//
 // Events follow Cisco's JSON rendering: envelope keys first in wire order (recordUid,
 // recordTimestamp, spacesTenantId, spacesTenantName, partnerTenantId, eventType), the payload key
 // last, enums as names, int64 values as plain numbers, floats with a decimal point, scalar and
