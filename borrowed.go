@@ -97,7 +97,11 @@ func (c *Client) RunBorrowed(ctx context.Context, h BorrowedHandler) error {
 var poisonBorrowed = testing.Testing()
 
 func poison(b []byte) {
-	for i := range b {
-		b[i] = 0xDB
+	if len(b) == 0 {
+		return
+	}
+	b[0] = 0xDB
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }

@@ -25,12 +25,14 @@ allocs/event, and the ratios to raw and naive, as Markdown.`
 
 type benchConfig struct {
 	events       int
+	shortEvents  int
 	rounds       int
 	transports   string
 	clients      string
 	tailOut      string
 	profileDir   string
 	memory       bool
+	throughput   bool
 	memoryEvents int64
 	slowFor      time.Duration
 	seed         int64
@@ -38,12 +40,14 @@ type benchConfig struct {
 }
 
 func (c *benchConfig) flags(fs *flag.FlagSet) {
-	fs.IntVar(&c.events, "events", benchrun.DefaultEvents, "events in the mock's history, `N`; every pass reads them all")
+	fs.IntVar(&c.events, "events", benchrun.DefaultEvents, "`N` events in the mock's history; every pass reads them all")
+	fs.IntVar(&c.shortEvents, "short-events", benchrun.DefaultShortEvents, "the naive and gRPC rows read only the history's first `N` events")
 	fs.IntVar(&c.rounds, "rounds", benchrun.DefaultRounds, "measured passes per row, alternating between rows")
 	fs.StringVar(&c.transports, "transports", "http,ws,grpc", "`LIST` of transports (a transport nobody serves yet is skipped)")
 	fs.StringVar(&c.clients, "clients", "raw,naive,owned,borrowed,tail", "`LIST` of clients")
 	fs.StringVar(&c.tailOut, "tail-out", os.DevNull, "`FILE` tail's stdout goes to")
-	fs.StringVar(&c.profileDir, "profile", "", "after the rounds, profile one more pass of each row into `DIR`/TRANSPORT-CLIENT.pprof")
+	fs.StringVar(&c.profileDir, "profile", "", "after the rounds, profile one more pass of each row into `DIR`/TRANSPORT-CLIENT.pprof (the mock: DIR/mock.pprof)")
+	fs.BoolVar(&c.throughput, "throughput", true, "measure the table (false: only the memory checks)")
 	fs.BoolVar(&c.memory, "memory", true, "also check memory: heap over --memory-events, the dedupe window, a slow handler")
 	fs.Int64Var(&c.memoryEvents, "memory-events", benchrun.DefaultMemoryEvents, "events of the heap-flatness run")
 	fs.DurationVar(&c.slowFor, "slow-for", 5*time.Second, "how long the slow-handler run lasts")
@@ -67,6 +71,7 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	}
 	cfg := benchrun.Config{
 		Events:       c.events,
+		ShortEvents:  c.shortEvents,
 		Rounds:       c.rounds,
 		Transports:   splitList(c.transports),
 		Clients:      splitList(c.clients),
@@ -74,6 +79,7 @@ func runBench(ctx context.Context, e *env, args []string) int {
 		TailOut:      c.tailOut,
 		ProfileDir:   c.profileDir,
 		Memory:       c.memory,
+		NoThroughput: !c.throughput,
 		MemoryEvents: c.memoryEvents,
 		SlowFor:      c.slowFor,
 		Seed:         c.seed,
