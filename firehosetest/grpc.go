@@ -65,7 +65,7 @@ type grpcState struct {
 	recs map[uint64][]byte
 }
 
-const grpcCacheMax = 1 << 14
+const grpcCacheMax = 1 << 17 // about 130 MB of records at most
 
 // serveGRPC serves the request if it is a gRPC call, reporting whether it was.
 func (s *Server) serveGRPC(w http.ResponseWriter, r *http.Request) bool {

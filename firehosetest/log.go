@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,10 +65,34 @@ type Log struct {
 	cover     uint64 // the first cover events are one of each type
 	cumWeight []int  // cumulative weights over types (per mille), indexed like typeTable
 	tenants   []*tenant
+
+	// lines caches the rendered history, filled as events are first served,
+	// so replaying a history costs a write, not a render, per event. Live
+	// events are rendered each time.
+	lines []atomic.Pointer[[]byte]
+}
+
+// renderCacheMax bounds the history whose lines are cached (about 1.4 KB each).
+const renderCacheMax = 1 << 20
+
+// line returns event m's JSON line: the cached one for a history event
+// (shared: never modify it), else rendered into buf (cached is then false).
+func (l *Log) line(buf []byte, m *meta) (line []byte, cached bool) {
+	if m.idx >= uint64(len(l.lines)) {
+		return l.appendLine(buf[:0], m), false
+	}
+	if p := l.lines[m.idx].Load(); p != nil {
+		return *p, true
+	}
+	b := l.appendLine(nil, m)
+	b = b[:len(b):len(b)] // an append by a reader must copy, never write into the cache
+	l.lines[m.idx].Store(&b)
+	return b, true
 }
 
 func newLog(c *config, start time.Time) *Log {
 	l := &Log{
+		lines:   make([]atomic.Pointer[[]byte], min(c.historyN, renderCacheMax)),
 		key:     mix64(uint64(c.seed) ^ 0x66697265686f7365),
 		start:   start,
 		startNs: start.UnixNano(),

@@ -407,8 +407,11 @@ func (ss *session) produce(ctx context.Context) (frame, meta, error) {
 	for {
 		if ss.peekReady() {
 			ss.peeked = false
-			ss.buf = ss.log.appendLine(ss.buf[:0], &ss.peek)
-			return frame{kind: frameEvent, line: ss.buf}, ss.peek, nil
+			line, cached := ss.log.line(ss.buf, &ss.peek)
+			if !cached {
+				ss.buf = line
+			}
+			return frame{kind: frameEvent, line: line}, ss.peek, nil
 		}
 		now := time.Now()
 		var wake time.Time
@@ -516,8 +519,11 @@ func (ss *session) keepAlive(now time.Time) frame {
 func (ss *session) render(it item) frame {
 	if it.dup {
 		m := ss.log.meta(it.idx)
-		ss.buf = ss.log.appendLine(ss.buf[:0], &m)
-		return frame{kind: frameEvent, line: ss.buf, dup: true}
+		line, cached := ss.log.line(ss.buf, &m)
+		if !cached {
+			ss.buf = line
+		}
+		return frame{kind: frameEvent, line: line, dup: true}
 	}
 	// An injected line carries the timestamp of the event before it, so a
 	// client's watermark stays inside the log's history: an unknown-type

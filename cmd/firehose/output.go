@@ -10,7 +10,7 @@ import (
 )
 
 // outputBuffer is the size of tail's stdout buffer.
-const outputBuffer = 64 << 10
+const outputBuffer = 256 << 10
 
 // flushEvery bounds how long a delivered event may wait in the buffer when
 // the stream goes quiet.
