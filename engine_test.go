@@ -397,3 +397,30 @@ func TestNextContextCancel(t *testing.T) {
 		t.Fatalf("events %d, want %d", st.Events, len(want))
 	}
 }
+
+// TestContinuityIsVisible: every connection reports where it resumed from,
+// why the previous one ended and how long the gap was.
+func TestContinuityIsVisible(t *testing.T) {
+	srv := firehosetest.NewServer(firehosetest.WithHistory(200, time.Minute),
+		firehosetest.WithScript(firehosetest.Conn{After: 50, Action: firehosetest.CutMidLine}))
+	defer srv.Close()
+	want := srv.Log().Events(1, 12)
+	var infos []firehose.ConnectInfo
+	c := newClient(t, srv, firehose.TransportHTTP, firehose.WithStart(want[0].Emit.Add(-time.Minute)),
+		firehose.WithConnectHook(func(ci firehose.ConnectInfo) { infos = append(infos, ci) }))
+	s := openStream(t, c)
+	collect(t, s, want)
+	if len(infos) != 2 {
+		t.Fatalf("%d connect reports, want 2: %+v", len(infos), infos)
+	}
+	first, second := infos[0], infos[1]
+	if first.Reconnect || first.Cause != nil || first.From != want[0].Emit.Add(-time.Minute).UnixMilli() {
+		t.Errorf("first connection: %+v", first)
+	}
+	if !second.Reconnect || second.Cause == nil || second.Downtime <= 0 || second.From != srv.Requests()[1].FromTimestamp {
+		t.Errorf("reconnect: %+v", second)
+	}
+	if st := s.Stats(); st.ResumedAt != second.From || st.Downtime != second.Downtime || st.Torn != 1 {
+		t.Errorf("stats %+v do not show the reconnect %+v", st, second)
+	}
+}

@@ -25,8 +25,9 @@ type Stats struct {
 	Watermark  int64 // the lowest receiver's watermark: epoch ms of the newest finished event
 	LastEvent  int64 // timestamp of the newest event delivered (epoch ms)
 	Lag        time.Duration
-	ResumedAt  int64  // fromTimestamp of the latest connection (0: live)
-	LastError  string // the latest recoverable error, for status lines
+	ResumedAt  int64         // fromTimestamp of the latest connection (0: live)
+	Downtime   time.Duration // how long the latest reconnect took, from the end of the previous connection
+	LastError  string        // the latest recoverable error, for status lines
 }
 
 // ReconnectTotal sums Reconnects.
@@ -45,7 +46,7 @@ type counters struct {
 	events, bytes, keepAlives, duplicates    atomic.Int64
 	malformed, oversized, torn, unknown      atomic.Int64
 	connects, failures, gaps                 atomic.Int64
-	watermark, lastTS, resumedFrom           atomic.Int64
+	watermark, lastTS, resumedFrom, downtime atomic.Int64
 	connected, closed                        atomic.Bool
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
@@ -108,6 +109,7 @@ func (c *counters) addTo(s *Stats) {
 	}
 	s.LastEvent = max(s.LastEvent, c.lastTS.Load())
 	s.ResumedAt = max(s.ResumedAt, c.resumedFrom.Load())
+	s.Downtime = max(s.Downtime, time.Duration(c.downtime.Load()))
 	c.mu.Lock()
 	if c.lastErr != "" {
 		s.LastError = c.lastErr

@@ -418,6 +418,7 @@ func (s *stream) connected(req request, c conn) {
 	info := ConnectInfo{Range: s.rng, Transport: s.cfg.transport, From: req.from, Reconnect: s.ended != nil, Cause: s.ended}
 	if s.ended != nil {
 		info.Downtime = now.Sub(s.endedAt)
+		s.st.downtime.Store(int64(info.Downtime))
 	}
 	s.cfg.logger.Info("firehose: connected", "range", s.rng.String(), "transport", string(s.cfg.transport), "from", req.from, "reconnect", info.Reconnect, "downtime", info.Downtime, "cause", s.ended)
 	if s.cfg.onConnect != nil {

@@ -14,8 +14,9 @@ var (
 	// ErrLineTooLong is returned once per line longer than the maximum; the
 	// line has been discarded and the next call continues after it.
 	ErrLineTooLong = errors.New("ndjson: line exceeds the maximum size")
-	// ErrTornLine is returned once when the stream ends (io.EOF) inside a
-	// line; the partial bytes are dropped and the next call returns io.EOF.
+	// ErrTornLine is returned once when the stream ends (io.EOF or a read
+	// error) inside a line; the partial bytes are dropped and the next call
+	// returns the stream's error.
 	ErrTornLine = errors.New("ndjson: stream ended inside a line")
 
 	errNegativeRead = errors.New("ndjson: reader returned an invalid count")
@@ -74,8 +75,8 @@ func newReaderSize(r io.Reader, maxLine, size int) *Reader {
 // the following line. When the stream ends inside a line, Next returns
 // ErrTornLine once (ErrLineTooLong if that partial line was already too
 // long), then io.EOF. A read error is returned after the complete lines
-// buffered before it, dropping a partial line, and again on every later
-// call.
+// buffered before it (and ErrTornLine for a partial line), and again on
+// every later call.
 func (r *Reader) Next() ([]byte, error) {
 	for {
 		if r.discarding {
@@ -122,7 +123,9 @@ func (r *Reader) Next() ([]byte, error) {
 			if r.err != nil {
 				partial := r.start < r.end
 				r.start, r.end, r.searched = 0, 0, 0
-				if partial && r.err == io.EOF {
+				if partial {
+					// Cut inside a line, cleanly (EOF) or not (a reset, a
+					// truncated chunk): report the torn line, then the error.
 					return nil, ErrTornLine
 				}
 				return nil, r.err

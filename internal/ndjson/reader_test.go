@@ -285,8 +285,8 @@ func TestGrowsForBigLine(t *testing.T) {
 
 var errBoom = errors.New("boom")
 
-// TestErrorAfterData: complete lines come first, then the error (a partial
-// line is dropped), and the error sticks.
+// TestErrorAfterData: complete lines come first, then ErrTornLine for the
+// partial line, then the error, which sticks.
 func TestErrorAfterData(t *testing.T) {
 	for _, sameCall := range []bool{false, true} {
 		var src io.Reader = io.MultiReader(strings.NewReader("a\nb\npart"), iotest.ErrReader(errBoom))
@@ -299,7 +299,7 @@ func TestErrorAfterData(t *testing.T) {
 			line, err := r.Next()
 			got = append(got, result{string(line), err})
 		}
-		want := []result{{line: "a"}, {line: "b"}, {err: errBoom}, {err: errBoom}, {err: errBoom}}
+		want := []result{{line: "a"}, {line: "b"}, {err: ErrTornLine}, {err: errBoom}, {err: errBoom}}
 		if !slices.Equal(got, want) {
 			t.Fatalf("same call %v: got %v", sameCall, got)
 		}
