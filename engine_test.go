@@ -132,6 +132,20 @@ func TestConformance(t *testing.T) {
 					t.Errorf("malformed %d oversized %d, want >0 and 1", st.Malformed, st.Oversized)
 				}
 			}},
+		// Cuts every 60 events while a reconnect replays 100 (the 10 s margin
+		// at 10 events/s): the margin must adapt or the stream livelocks.
+		{name: "cut inside the replay", script: repeatConn(40, firehosetest.Conn{After: 60, Action: firehosetest.CutMidLine}),
+			check: func(t *testing.T, st firehose.Stats, _ *firehosetest.Server) {
+				if st.Gaps == 0 {
+					t.Errorf("the reduced margin was not reported: %+v", st)
+				}
+				// Without the adaptation every one of the 40 scripted
+				// connections replays only duplicates; with it the stream
+				// is done before the script runs out.
+				if st.Connects > 40 {
+					t.Errorf("%d connections: the stream made no progress while cut inside the replay", st.Connects)
+				}
+			}},
 		{name: "unknown types", opts: []firehosetest.Option{firehosetest.WithUnknownTypes(true)},
 			check: func(t *testing.T, st firehose.Stats, _ *firehosetest.Server) {
 				if st.Unknown == 0 {
@@ -166,6 +180,14 @@ func TestConformance(t *testing.T) {
 			})
 		}
 	}
+}
+
+func repeatConn(n int, c firehosetest.Conn) []firehosetest.Conn {
+	out := make([]firehosetest.Conn, n)
+	for i := range out {
+		out[i] = c
+	}
+	return out
 }
 
 func atLeastReconnects(n int64) func(*testing.T, firehose.Stats, *firehosetest.Server) {

@@ -93,6 +93,12 @@ type stream struct {
 	ckpt      *checkpointState
 	loaded    bool // the checkpoint (if any) has been applied
 
+	// margin is the replay margin in force: the configured one, halved while
+	// connections end inside the replay (see adaptMargin).
+	margin   time.Duration
+	dupsHere int  // duplicates received on the current connection
+	lastDup  bool // its latest frame was a duplicate: it ended inside the replay
+
 	// After a reconnect with a watermark, the replay must bring back finished
 	// events first; a new event past replayFloor before any of them means the
 	// server could not replay from where we asked.
@@ -111,8 +117,9 @@ func newStream(cfg *config, tr connector, rng Range, st *counters) *stream {
 		cfg: cfg, tr: tr, rng: rng, st: st,
 		win:  dedupe.New(cfg.dedupeCap),
 		life: life, kill: kill,
-		start: cfg.start,
-		bo:    bo,
+		start:  cfg.start,
+		bo:     bo,
+		margin: cfg.margin,
 	}
 	st.rng = rng
 	return s
@@ -252,6 +259,7 @@ func (s *stream) admit() bool {
 	env := &s.f.env
 	if bytes.Equal(env.Type, keepAliveName) {
 		s.st.keepAlives.Add(1)
+		s.lastDup = false // a keep-alive: the server has nothing more to replay
 		if s.ckpt != nil {
 			s.ckpt.tick(s) // a quiet stream still saves what was finished
 		}
@@ -260,6 +268,8 @@ func (s *stream) admit() bool {
 	if s.win.Seen(dedupe.Fingerprint(env.ID, env.Timestamp), env.Timestamp) {
 		s.st.duplicates.Add(1)
 		s.replayCheck = false // the server is replaying what we asked for
+		s.dupsHere++
+		s.lastDup = true
 		return false
 	}
 	if s.replayCheck && env.Timestamp > s.replayFloor {
@@ -303,6 +313,7 @@ func (s *stream) delivered(ts int64) {
 		s.fails = 0
 	}
 	s.newHere++
+	s.lastDup = false
 }
 
 func (s *stream) dropped(fe *frameError) {
@@ -373,7 +384,7 @@ func (s *stream) request() request {
 	req := request{rng: s.rng, replicaID: s.cfg.replicaID, hasReplica: s.cfg.hasReplica}
 	switch {
 	case s.wm > 0:
-		req.from = s.wm - s.cfg.margin.Milliseconds()
+		req.from = s.wm - s.margin.Milliseconds()
 	case s.start > 0:
 		req.from = s.start
 	case s.liveAt > 0:
@@ -409,7 +420,7 @@ func (s *stream) connected(req request, c conn) {
 		}
 		s.liveAt = max(at.Add(-s.cfg.margin).UnixMilli(), 1)
 	}
-	s.newHere = 0
+	s.newHere, s.dupsHere, s.lastDup = 0, 0, false
 	s.replayCheck = s.wm > 0 && req.from > 0
 	s.replayFloor = s.wm + s.cfg.margin.Milliseconds()
 	s.st.connects.Add(1)
@@ -441,12 +452,13 @@ func (s *stream) endConn(ctx context.Context, err error) error {
 	}
 	kind := classify(err)
 	s.st.countReconnect(kind)
+	shrunk := s.adaptMargin()
 	s.st.setLastError(err)
 	s.ended, s.endedAt = err, s.cfg.now()
 	switch {
 	case kind == CauseRateLimited:
 		s.wait = s.delay(err) // asked to wait: never at once, even after progress
-	case kind == CauseIdle || kind == CauseCanceled || s.newHere > 0:
+	case kind == CauseIdle || kind == CauseCanceled || s.newHere > 0 || shrunk:
 		s.wait = 0 // the first retry after a working connection goes at once
 	default:
 		s.wait = s.delay(err)
@@ -454,6 +466,33 @@ func (s *stream) endConn(ctx context.Context, err error) error {
 	s.cfg.logger.Warn("firehose: connection lost", "range", s.rng.String(), "cause", string(kind), "err", err, "events_on_conn", s.newHere, "retry_in", s.wait)
 	s.hookError(err)
 	return nil
+}
+
+// adaptMargin keeps a stream whose connections are cut more often than the
+// replay margin's worth of events from replaying the same duplicates forever.
+// A connection that ended inside the replay (its last frame a duplicate, no
+// new event and no keep-alive after the duplicates) halves the margin for the
+// next request: a livelock would lose everything, a smaller margin risks only
+// events more out of order than it, and the change is reported as a possible
+// gap. A connection that delivers new events doubles it back, up to the
+// configured one. It reports whether it just shrank the margin.
+func (s *stream) adaptMargin() bool {
+	switch {
+	case s.newHere == 0 && s.lastDup && s.margin > 0:
+		s.margin /= 2
+		if s.margin < 10*time.Millisecond {
+			s.margin = 0
+		}
+		s.st.gaps.Add(1)
+		err := fmt.Errorf("%w: connections end inside the replay (%d duplicates, no new event): replay margin reduced to %v", ErrGap, s.dupsHere, s.margin)
+		s.st.setLastError(err)
+		s.cfg.logger.Warn("firehose: replay margin reduced", "range", s.rng.String(), "margin", s.margin, "err", err)
+		s.hookError(err)
+		return true
+	case s.newHere > 0 && s.margin < s.cfg.margin:
+		s.margin = min(s.cfg.margin, max(2*s.margin, 100*time.Millisecond))
+	}
+	return false
 }
 
 func (s *stream) dropConn() {
