@@ -19,11 +19,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	s.serveNDJSON(w, r)
 }
 
-// serveNDJSON streams the firehose as NDJSON: status 200, one event per line, flushed whenever no
-// further line is ready at once.
-func (s *Server) serveNDJSON(w http.ResponseWriter, r *http.Request) {
+// openHTTP opens a session for an HTTP request (a plain GET or a WebSocket
+// handshake), or answers the rejection as a plain HTTP response and returns nil.
+func (s *Server) openHTTP(w http.ResponseWriter, r *http.Request, channel string) *session {
 	sess, rej := s.open(request{
-		transport: ChannelHTTP,
+		transport: channel,
 		proto:     r.Proto,
 		method:    r.Method,
 		path:      r.URL.Path,
@@ -38,6 +38,16 @@ func (s *Server) serveNDJSON(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", http.MethodGet)
 		}
 		http.Error(w, rej.message, rej.status)
+		return nil
+	}
+	return sess
+}
+
+// serveNDJSON streams the firehose as NDJSON: status 200, one event per line, flushed whenever no
+// further line is ready at once.
+func (s *Server) serveNDJSON(w http.ResponseWriter, r *http.Request) {
+	sess := s.openHTTP(w, r, ChannelHTTP)
+	if sess == nil {
 		return
 	}
 	defer sess.close()

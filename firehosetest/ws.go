@@ -43,22 +43,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) bool {
 	if !websocket.IsWebSocketUpgrade(r) {
 		return false
 	}
-	sess, rej := s.open(request{
-		transport: ChannelWS,
-		proto:     r.Proto,
-		method:    r.Method,
-		path:      r.URL.Path,
-		key:       r.Header.Get("X-API-Key"),
-		query:     r.URL.Query(),
-	})
-	if rej != nil {
-		if rej.retryAfter != "" {
-			w.Header().Set("Retry-After", rej.retryAfter)
-		}
-		if rej.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", http.MethodGet)
-		}
-		http.Error(w, rej.message, rej.status)
+	sess := s.openHTTP(w, r, ChannelWS)
+	if sess == nil {
 		return true
 	}
 	defer sess.close()
