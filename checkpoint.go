@@ -118,7 +118,6 @@ type checkpoints struct {
 	store   Checkpointer
 	every   time.Duration
 	preSave func() error
-	logger  interface{ Error(string, ...any) }
 
 	loadOnce sync.Once
 	loaded   *Checkpoint
@@ -126,15 +125,13 @@ type checkpoints struct {
 
 	mu     sync.Mutex // serializes saves and guards ranges
 	ranges map[Range]RangeCheckpoint
-	saves  atomic.Int64
 }
 
 func newCheckpoints(cfg *config) *checkpoints {
 	if cfg.checkpointer == nil {
 		return nil
 	}
-	return &checkpoints{store: cfg.checkpointer, every: cfg.checkpointIntv, preSave: cfg.preSave,
-		logger: cfg.logger, ranges: map[Range]RangeCheckpoint{}}
+	return &checkpoints{store: cfg.checkpointer, every: cfg.checkpointIntv, preSave: cfg.preSave, ranges: map[Range]RangeCheckpoint{}}
 }
 
 func (c *checkpoints) load(ctx context.Context) (*Checkpoint, error) {
@@ -207,11 +204,7 @@ func (c *checkpoints) save(ctx context.Context, rc RangeCheckpoint, live []Range
 		out.Ranges = append(out.Ranges, v)
 	}
 	slices.SortFunc(out.Ranges, func(a, b RangeCheckpoint) int { return a.Range.Min - b.Range.Min })
-	err := c.store.Save(ctx, out)
-	if err == nil {
-		c.saves.Add(1)
-	}
-	return err
+	return c.store.Save(ctx, out)
 }
 
 // checkpointState is one stream's part: when a save is due, the snapshot is

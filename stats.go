@@ -47,7 +47,7 @@ type counters struct {
 	malformed, oversized, torn, unknown      atomic.Int64
 	connects, failures, gaps                 atomic.Int64
 	watermark, lastTS, resumedFrom, downtime atomic.Int64
-	connected, closed                        atomic.Bool
+	connected                                atomic.Bool
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
 	lastErr                                  string

@@ -212,7 +212,6 @@ func (s *stream) Close() error {
 			s.ctxStop()
 		}
 		s.tr.close()
-		s.st.closed.Store(true)
 	})
 	return s.closeErr
 }

@@ -686,7 +686,8 @@ func TestConcurrentReceivers(t *testing.T) {
 // 2 s disorder bound, and must end up with every event of the log.
 func TestChaos(t *testing.T) {
 	t.Parallel()
-	if fmt.Sprint(chaosConn(5, 40, 3)) != fmt.Sprint(chaosConn(5, 40, 3)) || fmt.Sprint(chaosConn(5, 40, 3)) == fmt.Sprint(chaosConn(6, 40, 3)) {
+	first, again, other := fmt.Sprint(chaosConn(5, 40, 3)), fmt.Sprint(chaosConn(5, 40, 3)), fmt.Sprint(chaosConn(6, 40, 3))
+	if first != again || first == other {
 		t.Fatal("chaos is not a function of its seed")
 	}
 	s := newServer(t, WithHistory(800, time.Minute), WithChaos(42, 60), WithKeepAlive(shortKeepAlive))

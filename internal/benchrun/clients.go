@@ -268,51 +268,54 @@ func sdkClient(m *Mock, t firehose.Transport) (*firehose.Client, error) {
 	)
 }
 
-func sdkOwned(t firehose.Transport) runFunc {
+// tally counts the events an SDK row receives and digests their identity,
+// stopping the run once it has n.
+type tally struct {
+	r result
+	n int64
+}
+
+func (t *tally) add(fp uint64) error {
+	t.r.xor ^= fp
+	t.r.sum += fp
+	t.r.events++
+	if t.r.events == t.n {
+		return errDone
+	}
+	return nil
+}
+
+func sdkOwned(tr firehose.Transport) runFunc {
 	return func(ctx context.Context, m *Mock, n int64) (result, error) {
-		c, err := sdkClient(m, t)
+		c, err := sdkClient(m, tr)
 		if err != nil {
 			return result{}, err
 		}
-		r := result{digest: true}
+		t := tally{r: result{digest: true}, n: n}
 		err = c.Run(ctx, func(_ context.Context, ev *firehose.Event) error {
-			fp := fingerprint(ev.ID(), ev.Timestamp())
-			r.xor ^= fp
-			r.sum += fp
-			r.events++
-			if r.events == n {
-				return errDone
-			}
-			return nil
+			return t.add(fingerprint(ev.ID(), ev.Timestamp()))
 		})
 		if errors.Is(err, errDone) {
 			err = nil
 		}
-		return r, err
+		return t.r, err
 	}
 }
 
-func sdkBorrowed(t firehose.Transport) runFunc {
+func sdkBorrowed(tr firehose.Transport) runFunc {
 	return func(ctx context.Context, m *Mock, n int64) (result, error) {
-		c, err := sdkClient(m, t)
+		c, err := sdkClient(m, tr)
 		if err != nil {
 			return result{}, err
 		}
-		r := result{digest: true}
+		t := tally{r: result{digest: true}, n: n}
 		err = c.RunBorrowed(ctx, func(_ context.Context, ev *firehose.BorrowedEvent) error {
-			fp := fingerprint(ev.ID(), ev.Timestamp())
-			r.xor ^= fp
-			r.sum += fp
-			r.events++
-			if r.events == n {
-				return errDone
-			}
-			return nil
+			return t.add(fingerprint(ev.ID(), ev.Timestamp()))
 		})
 		if errors.Is(err, errDone) {
 			err = nil
 		}
-		return r, err
+		return t.r, err
 	}
 }
 

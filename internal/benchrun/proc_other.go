@@ -15,5 +15,3 @@ func killGroup(cmd *exec.Cmd) error {
 
 // cpuTime is not measured on this platform.
 func cpuTime() (user, sys int64) { return 0, 0 }
-
-const haveRusage = false

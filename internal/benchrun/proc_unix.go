@@ -31,5 +31,3 @@ func cpuTime() (user, sys int64) {
 	}
 	return ru.Utime.Nano(), ru.Stime.Nano()
 }
-
-const haveRusage = true
