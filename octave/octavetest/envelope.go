@@ -1,6 +1,7 @@
 package octavetest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -42,7 +43,7 @@ func appendHead(b, msgID []byte, status int, errMsg string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"errors":[],"messages":[`...)
-		b = strconv.AppendQuote(b, AckMessage)
+		b = appendJSONString(b, AckMessage)
 		b = append(b, `]`...)
 		if msgID == nil {
 			b = append(b, `,"references":{}`...)
@@ -52,7 +53,7 @@ func appendHead(b, msgID []byte, status int, errMsg string) []byte {
 	b = append(b, `"ok":false,"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"errors":[`...)
-	b = strconv.AppendQuote(b, errMsg)
+	b = appendJSONString(b, errMsg)
 	b = append(b, `],"messages":[],"references":{}}`...)
 	return b
 }
@@ -67,8 +68,14 @@ func reply(msgID []byte, status int, errMsg string) []byte {
 func push(e *Event) []byte {
 	b := make([]byte, 0, len(e.raw)+64)
 	b = append(b, `{"type":"message","resource":`...)
-	b = strconv.AppendQuote(b, e.StreamID)
+	b = appendJSONString(b, e.StreamID)
 	b = append(b, `,"value":`...)
 	b = append(b, e.raw...)
 	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string (strconv.Quote's escapes are not all JSON).
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals; invalid UTF-8 becomes U+FFFD
+	return append(b, q...)
 }

@@ -256,13 +256,13 @@ func renderEvent(e *Event, only map[string]bool) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = strconv.AppendQuote(b, f)
+		b = appendJSONString(b, f)
 		b = append(b, ':')
 		switch f {
 		case "id":
-			b = strconv.AppendQuote(b, e.ID)
+			b = appendJSONString(b, e.ID)
 		case "streamId":
-			b = strconv.AppendQuote(b, e.StreamID)
+			b = appendJSONString(b, e.StreamID)
 		case "creationDate", "lastEditDate":
 			b = strconv.AppendInt(b, e.CreationDate, 10)
 		case "generatedDate":
@@ -270,7 +270,7 @@ func renderEvent(e *Event, only map[string]bool) []byte {
 		case "lastEditorId", "creatorId":
 			b = append(b, `"i000000000000000000000001"`...)
 		case "path":
-			b = strconv.AppendQuote(b, e.Path)
+			b = appendJSONString(b, e.Path)
 		case "version":
 			b = strconv.AppendInt(b, int64(e.Version), 10)
 		case "elems":
