@@ -118,7 +118,7 @@ func TestFillerEviction(t *testing.T) {
 	srv := octavetest.NewServer(octavetest.WithStream("a", 10), octavetest.WithStream("zero", 0))
 	defer srv.Close()
 	seen, _ := srv.Publish("/test-co/a", 0) // the last event received before the outage
-	time.Sleep(2 * time.Millisecond)       // a later creationDate for the rest
+	time.Sleep(2 * time.Millisecond)        // a later creationDate for the rest
 	var missed []octavetest.Event
 	for i := range 25 { // the outage: 25 events, only the newest 10 kept
 		e, _ := srv.Publish("/test-co/a", i)
