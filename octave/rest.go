@@ -91,7 +91,7 @@ func (c *restClient) page(ctx context.Context, stream string, from int64, start,
 	return out, nil
 }
 
-// evicted is what a filler found missing: the stream no longer holds the newest event received
+// evicted is what a filler found missing: the stream no longer holds the newest events received
 // before the gap, so events created from From on (up to To, the first one still held; 0 when none
 // is) may have been deleted by the stream's capacity before they could be fetched.
 type evicted struct {
@@ -104,11 +104,11 @@ type evicted struct {
 type filler struct {
 	rc     *restClient
 	stream string
-	start  int64  // the position the fill started from
-	lastID string // the id of the newest event received before the gap; "" when unknown
-	check  bool   // still looking for lastID
-	firstC int64  // creationDate of the first event the fill returned (for an eviction's end)
-	until  int64  // stop after events newer than this; 0: no bound (see setUntil)
+	start  int64           // the position the fill started from
+	known  map[string]bool // ids of events at exactly start received before the gap: not returned again
+	check  bool            // still looking for one of known, to prove nothing was evicted
+	firstC int64           // creationDate of the first event the fill returned (for an eviction's end)
+	until  int64           // stop after events newer than this; 0: no bound (see setUntil)
 
 	from   int64           // lower bound of the next request (inclusive)
 	ties   map[string]bool // ids returned at exactly from
@@ -121,10 +121,15 @@ type filler struct {
 }
 
 // newFiller starts a fill of stream from position from (the newest creationDate received before
-// the gap). lastID, when known, is the id of an event received at exactly from: if the stream
-// no longer holds it, events may have been evicted, and next reports it once.
-func newFiller(rc *restClient, stream string, from int64, lastID string) *filler {
-	return &filler{rc: rc, stream: stream, from: from, start: from, lastID: lastID, check: lastID != "", ties: map[string]bool{}}
+// the gap). known are the ids of events received at exactly from: they are not returned again,
+// and if the stream holds none of them any more, events may have been evicted, which next
+// reports once.
+func newFiller(rc *restClient, stream string, from int64, known []string) *filler {
+	f := &filler{rc: rc, stream: stream, from: from, start: from, known: map[string]bool{}, check: len(known) > 0, ties: map[string]bool{}}
+	for _, id := range known {
+		f.known[id] = true
+	}
+	return f
 }
 
 // setUntil bounds the fill: events with a creationDate above until come live on the new socket,
@@ -149,9 +154,10 @@ func (f *filler) next(ctx context.Context) (ev event, gap *evicted, ok bool, err
 				f.done = true
 				continue
 			}
+			isKnown := e.CreationDate == f.start && f.known[e.ID]
 			if f.check {
 				switch {
-				case e.CreationDate == f.start && e.ID == f.lastID:
+				case isKnown:
 					f.check = false
 				case e.CreationDate > f.start:
 					f.check = false
@@ -162,6 +168,9 @@ func (f *filler) next(ctx context.Context) (ev event, gap *evicted, ok bool, err
 				f.firstC = e.CreationDate
 			}
 			f.i++
+			if isKnown {
+				continue
+			}
 			return e, nil, true, nil
 		}
 		if err := f.fetch(ctx); err != nil {
