@@ -22,6 +22,8 @@ const (
 	// DefaultAckTimeout is how long a subscribe may wait for its reply before the connection is
 	// given up (and a new one made).
 	DefaultAckTimeout = 30 * time.Second
+	// DefaultProbe is how long a socket may stay quiet before a probe checks the server is there.
+	DefaultProbe = 15 * time.Second
 	// DefaultPageSize is the REST limit asked for when gap-filling.
 	DefaultPageSize = 100
 	// DefaultSubscribeRetry and MaxSubscribeRetry bound the backoff of a subscribe refused with a
@@ -61,8 +63,14 @@ type Config struct {
 	// Heartbeat is the interval of heartbeats and WebSocket pings. Default DefaultHeartbeat;
 	// negative turns both off.
 	Heartbeat time.Duration
-	// AckTimeout bounds the wait for a subscribe's reply. Default DefaultAckTimeout.
+	// AckTimeout bounds the wait for a subscribe's reply, and for a probe's. Default
+	// DefaultAckTimeout.
 	AckTimeout time.Duration
+	// Probe is how long the server may send nothing before the source checks it is still there:
+	// a subscribe to a stream no one has (s000000000000000000000000), whose refusal proves the
+	// server alive; no reply within AckTimeout ends the connection. Pongs prove the socket
+	// only. Default DefaultProbe; negative turns probes off.
+	Probe time.Duration
 	// SubscribeRetry is the first delay before a refused subscribe (a status other than 404 and
 	// 403) is sent again; it doubles up to MaxSubscribeRetry. Default DefaultSubscribeRetry.
 	SubscribeRetry time.Duration
@@ -121,6 +129,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = DefaultHeartbeat
+	}
+	if c.Probe == 0 {
+		c.Probe = DefaultProbe
 	}
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = DefaultAckTimeout

@@ -67,12 +67,20 @@ type conn struct {
 	fillName string
 	fillErrs int
 	timer    *time.Timer
-	nextDue  time.Time // the earliest retry or ack deadline
+	nextDue  time.Time // the earliest retry, ack or probe deadline
 	closed   bool
+
+	lastData time.Time // when the server last sent a message (not a pong)
+	probeID  string    // the pending probe's msgId ("" when none)
+	probeAt  time.Time // when it was sent
 }
 
+// probeStream is the stream a probe subscribes to: a well-formed id no stream has, so that the
+// reply (a 404) proves the server's application alive without changing any subscription.
+const probeStream = "s000000000000000000000000"
+
 func newConn(ctx context.Context, s *source, sock *socket, alive func()) *conn {
-	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, pending: map[string]string{}}
+	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, pending: map[string]string{}, lastData: time.Now()}
 	if c.alive == nil {
 		c.alive = func() {}
 	}
@@ -180,6 +188,9 @@ func (c *conn) readAhead() {
 // queue, and a retry or a fill it calls for should not wait either.
 func (c *conn) push(m inMsg) {
 	q := queued{in: m}
+	if m.err == nil {
+		c.lastData = time.Now()
+	}
 	if m.err == nil && m.oversized == 0 && !m.binary {
 		q.r, q.err = route(m.data)
 		if q.err == nil && q.r.class == classReply {
@@ -284,6 +295,10 @@ func (c *conn) deliver(f *firehose.Frame, name string, ev event) {
 
 // onReply settles the request a reply answers.
 func (c *conn) onReply(r reply) error {
+	if c.probeID != "" && r.MsgID == c.probeID {
+		c.probeID = "" // any answer will do: the server is there
+		return nil
+	}
 	name, ok := c.pending[r.MsgID]
 	if !ok {
 		c.src.log.Debug("octave: reply to no pending request", "msgId", r.MsgID, "ok", r.OK)
@@ -418,6 +433,34 @@ func (c *conn) syncStreams(now time.Time) error {
 		case !st.retryAt.IsZero():
 			c.scheduleDue(st.retryAt)
 		}
+	}
+	return c.probe(now, behind)
+}
+
+// probe checks that a quiet socket still has a server behind it: after Config.Probe without a
+// message, it subscribes to probeStream, and fails the connection if no reply comes within
+// Config.AckTimeout. Pongs alone cannot tell: a server can answer pings and push nothing.
+func (c *conn) probe(now time.Time, behind bool) error {
+	quiet := c.src.cfg.Probe
+	if quiet <= 0 {
+		return nil
+	}
+	if c.probeID != "" {
+		dl := c.probeAt.Add(c.src.cfg.AckTimeout)
+		if !now.Before(dl) && !behind {
+			return fmt.Errorf("octave: the socket is silent: no reply to a probe within %v", c.src.cfg.AckTimeout)
+		}
+		c.scheduleDue(dl)
+		return nil
+	}
+	if due := c.lastData.Add(quiet); now.Before(due) {
+		c.scheduleDue(due)
+		return nil
+	}
+	c.probeID, c.probeAt = c.src.ids.next(), now
+	c.scheduleDue(now.Add(c.src.cfg.AckTimeout))
+	if !c.sock.send(c.ctx, appendRequest(nil, "subscribe", c.probeID, probeStream)) {
+		return c.sockErr()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package octave_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,6 +69,8 @@ func TestReconnectsLoseNothingRepeatNothing(t *testing.T) {
 		{"refused sessions", []octavetest.Conn{{After: 25, Action: octavetest.Drop}, {Status: 503}, {Status: 500}}, nil},
 		{"duplicate pushes", []octavetest.Conn{{DuplicateEvery: 1, After: 30, Action: octavetest.Drop}, {DuplicateEvery: 3}}, nil},
 		{"silent socket", []octavetest.Conn{{After: 25, Action: octavetest.Silence}}, nil},
+		{"muted socket that still answers pings", []octavetest.Conn{{After: 25, Action: octavetest.Mute}}, nil},
+		{"acks later than the timeout", []octavetest.Conn{{AckDelay: 3 * time.Second}}, nil},
 		{"late acks", []octavetest.Conn{{AckDelay: 150 * time.Millisecond, After: 30, Action: octavetest.Drop}, {AckDelay: 100 * time.Millisecond}}, nil},
 		{"tiny pages", []octavetest.Conn{{After: 30, Action: octavetest.Drop}, {After: 30, Action: octavetest.Drop}},
 			[]octavetest.Option{octavetest.WithPageLimits(2, 2)}},
@@ -385,5 +388,123 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := octave.NewStreams(""); err == nil {
 		t.Error("empty stream name accepted")
+	}
+}
+
+// Unknown frames are ignored, malformed ones counted; neither ends the connection or loses an event.
+func TestOddFrames(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1)}, pathA)
+	stop, _ := h.run(h.config())
+	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, pathA) })
+	evs := publish(t, h.srv, pathA, 2)
+	for _, raw := range []string{
+		`{"type":"pong"}`,
+		`not json`,
+		`{"type":"message","resource":"s1","value":{"creationDate":1}}`,
+		`{"head":{"msgId":"nobody-asked","ok":true}}`,
+		`{"type":"message","value":{"id":"e1","creationDate":1.5}}`,
+	} {
+		h.srv.SendRaw([]byte(raw))
+	}
+	evs = append(evs, publish(t, h.srv, pathA, 2)...)
+	h.waitDelivered(evs)
+	eventually(t, 5*time.Second, "the malformed count", func() bool { return h.stats().Malformed == 3 })
+	stop()
+	h.checkOnce(evs, nil)
+	if n := len(h.srv.Sessions()); n != 1 {
+		t.Fatalf("%d sessions", n)
+	}
+}
+
+// Without gap-fill every re-subscription of a stream is reported as a gap of that stream.
+func TestNoGapFillReportsEachReconnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, append(twoStreams(-1), octavetest.WithScript(octavetest.Conn{After: 4, Action: octavetest.Drop})), pathA, pathB)
+	cfg := h.config()
+	cfg.GapFill = false
+	stop, _ := h.run(cfg)
+	eventually(t, 5*time.Second, "the subscriptions", func() bool { return acked(h.srv, 1, pathA, pathB) })
+	publish(t, h.srv, pathA, 5)
+	eventually(t, 5*time.Second, "the resubscriptions", func() bool { return acked(h.srv, 2, pathA, pathB) })
+	eventually(t, 5*time.Second, "two gaps", func() bool { return len(gapErrors(h.hookErrors())) == 2 })
+	stop()
+	streams := map[string]bool{}
+	for _, g := range gapErrors(h.hookErrors()) {
+		if g.Reason != firehose.GapNoReplay {
+			t.Fatalf("gap %v", g)
+		}
+		streams[g.Stream] = true
+	}
+	if !streams[pathA] || !streams[pathB] {
+		t.Fatalf("gaps for %v", streams)
+	}
+	for _, r := range h.srv.RESTRequests() {
+		t.Fatalf("REST request without gap-fill: %+v", r)
+	}
+}
+
+// REST trouble during a fill: retried, and the connection is replaced if it lasts; nothing lost.
+func TestGapFillSurvivesRESTTrouble(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1),
+		octavetest.WithScript(octavetest.Conn{After: 5, Action: octavetest.Drop}),
+		octavetest.WithRESTFailures(500, 503, 500, 502, 500)}, pathA)
+	stop, _ := h.run(h.config())
+	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, pathA) })
+	evs := publish(t, h.srv, pathA, 5) // the drop
+	eventually(t, 5*time.Second, "the second session", func() bool { return len(h.srv.Sessions()) >= 2 })
+	evs = append(evs, publish(t, h.srv, pathA, 20)...)
+	h.waitDelivered(evs)
+	stop()
+	h.checkOnce(evs, nil)
+
+	// A refusal that retrying cannot cure (403 on REST) is reported as a gap; live goes on.
+	h2 := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1), octavetest.WithRESTFailures(403)}, pathA)
+	stop2, _ := h2.run(h2.config())
+	eventually(t, 5*time.Second, "the refused fill's gap", func() bool { return len(gapErrors(h2.hookErrors())) == 1 })
+	if g := gapErrors(h2.hookErrors())[0]; g.Stream != pathA || !strings.Contains(g.Detail, "403") {
+		t.Fatalf("gap %v", g)
+	}
+	evs = publish(t, h2.srv, pathA, 5)
+	h2.waitDelivered(evs)
+	stop2()
+}
+
+// A restricted token: no X-Auth-User, on the session host and on REST.
+func TestRestrictedToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, []octavetest.Option{octavetest.WithCredentials("co", "", "restricted-token"), octavetest.WithStream("/co/a", -1),
+		octavetest.WithScript(octavetest.Conn{After: 2, Action: octavetest.Drop})}, "/co/a")
+	cfg := h.config()
+	cfg.Company, cfg.User, cfg.Token = "co", "", "restricted-token"
+	stop, _ := h.run(cfg)
+	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, "/co/a") })
+	evs := publish(t, h.srv, "/co/a", 6)
+	h.waitDelivered(evs)
+	stop()
+	h.checkOnce(evs, nil)
+	for _, s := range h.srv.Sessions() {
+		if s.HasUser || s.Status != 201 {
+			t.Fatalf("session %+v", s)
+		}
+	}
+	for _, r := range h.srv.RESTRequests() {
+		if r.Status != 200 {
+			t.Fatalf("REST %+v", r)
+		}
+	}
+}
+
+// Octave has no partitions: more than one receiver is refused.
+func TestOneReceiverOnly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1)}, pathA)
+	c, err := firehose.New(append(h.options(h.config()), firehose.WithReceivers(2))...)
+	if err == nil {
+		err = c.Run(t.Context(), func(context.Context, *firehose.Event) error { return nil })
+	}
+	if err == nil || !strings.Contains(err.Error(), "partitions") {
+		t.Fatalf("two receivers: %v", err)
 	}
 }

@@ -32,6 +32,7 @@ type harness struct {
 	log *lockedBuffer // the engine's and the source's log, printed if the test fails
 
 	mu     sync.Mutex
+	client *firehose.Client // of the last run
 	got    []delivered
 	counts map[string]int
 	errs   []error // from the error hook
@@ -92,6 +93,7 @@ func (h *harness) config() octave.Config {
 		PageSize:       7,
 		Heartbeat:      testHeartbeat,
 		AckTimeout:     2 * time.Second,
+		Probe:          150 * time.Millisecond,
 		SubscribeRetry: 10 * time.Millisecond,
 		RESTTimeout:    2 * time.Second,
 	}
@@ -112,6 +114,13 @@ func (h *harness) options(cfg octave.Config, extra ...firehose.Option) []firehos
 	}, extra...)
 }
 
+// stats returns the Stats of the last run's client.
+func (h *harness) stats() firehose.Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.client.Stats()
+}
+
 // run consumes with cfg until the returned stop is called (it returns Run's error, nil for a
 // stop) or Run ends by itself (done is closed).
 func (h *harness) run(cfg octave.Config, extra ...firehose.Option) (stop func() error, done <-chan struct{}) {
@@ -120,6 +129,9 @@ func (h *harness) run(cfg octave.Config, extra ...firehose.Option) (stop func() 
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.mu.Lock()
+	h.client = c
+	h.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan struct{})
 	var runErr error

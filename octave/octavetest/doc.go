@@ -47,8 +47,9 @@
 //
 // WithScript rules each session and its socket (Conn): refuse the POST with any status, expire the
 // id before the dial, delay every ack, send pushes twice, and after N pushes drop the TCP
-// connection, close with a code and reason, or go silent (no pushes, replies or pongs). Kick does
-// the same to every open socket at a moment of the test's choosing. WithReject refuses the
+// connection, close with a code and reason, go silent (no pushes, replies or pongs) or mute (no
+// pushes or replies, pings still answered). Kick does the same to every open socket at a moment of
+// the test's choosing, and SendRaw writes any frame to them. WithReject refuses the
 // subscribes of one stream (any status, from the n-th, some or all of them); WithAckDelay delays
 // every reply; WithHeartbeatTimeout closes sockets whose client sent no data message in time;
 // WithRESTFailures fails REST requests; WithPageLimits makes pages small.

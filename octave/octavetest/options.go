@@ -236,6 +236,7 @@ const (
 	Drop                  // the TCP connection is closed without a close frame
 	Close                 // a close frame with Conn.CloseCode and Conn.Reason, then the TCP close
 	Silence               // nothing more is written (no pushes, replies or pongs); reads go on
+	Mute                  // no more pushes or replies, but pings are still answered
 )
 
 // Reject refuses subscribe requests for one stream (WithReject).

@@ -307,11 +307,22 @@ func (s *Server) OpenSockets() int {
 }
 
 // Kick applies action to every open socket now, as a scripted Conn would (Drop, Close with code
-// and reason, Silence); None does nothing.
+// and reason, Silence, Mute); None does nothing.
 func (s *Server) Kick(action Action, code int, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for so := range s.sockets {
 		so.kick(action, code, reason)
+	}
+}
+
+// SendRaw writes msg as a text message to every open socket, in order with its other messages:
+// a malformed frame, an unknown one, a forged reply. It is not counted as a push.
+func (s *Server) SendRaw(msg []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := append([]byte(nil), msg...)
+	for so := range s.sockets {
+		so.enqueue(outMsg{data: b})
 	}
 }

@@ -321,8 +321,31 @@ func TestSilenceAndKick(t *testing.T) {
 	default:
 	}
 
+	// Mute: nothing but pongs.
+	c3 := dial(t, s)
+	c3.mustAck(c3.subscribe("subscribe", "/test-co/a"))
+	s.Kick(Mute, 0, "")
+	publish(t, s, "/test-co/a", 1)
+	c3.subscribe("subscribe", "/test-co/a")
+	pong3 := make(chan struct{}, 1)
+	c3.ws.SetPongHandler(func(string) error { pong3 <- struct{}{}; return nil })
+	c3.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+	c3.ws.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, b, err := c3.ws.ReadMessage(); err == nil { // the pong is handled inside ReadMessage
+		t.Fatalf("a muted socket sent %s", b)
+	}
+	select {
+	case <-pong3:
+	default:
+		t.Fatal("a muted socket did not answer a ping")
+	}
+
 	c2 := dial(t, s)
 	c2.mustAck(c2.subscribe("subscribe", "/test-co/a"))
+	s.SendRaw([]byte(`{"type":"whatever"}`))
+	if f := c2.mustRead(); string(f.raw) != `{"type":"whatever"}` {
+		t.Fatalf("SendRaw: %s", f.raw)
+	}
 	s.Kick(Close, 4000, "kicked")
 	_, err := c2.read()
 	var ce *websocket.CloseError

@@ -54,7 +54,8 @@ type socket struct {
 	out     []outMsg
 	kicked  *Conn // a Kick to apply, guarded by mu
 	wake    chan struct{}
-	silent  atomic.Bool
+	silent  atomic.Bool  // no more pushes or replies (Silence, Mute)
+	noPong  atomic.Bool  // no more pongs (Silence)
 	lastMsg atomic.Int64 // unix ns of the client's last data message
 
 	pushes  int // originals written (writer only)
@@ -136,7 +137,10 @@ func (so *socket) kick(a Action, code int, reason string) {
 	case None:
 		return
 	case Silence:
-		so.silent.Store(true) // at once, for the replies and pongs that follow
+		so.noPong.Store(true) // at once, for the replies and pongs that follow
+		so.silent.Store(true)
+	case Mute:
+		so.silent.Store(true)
 	}
 	so.mu.Lock()
 	so.kicked = &Conn{Action: a, CloseCode: code, Reason: reason}
@@ -259,6 +263,9 @@ func (so *socket) act(c Conn, readerDone <-chan struct{}) bool {
 		so.closeWith(code, c.Reason, readerDone)
 		return true
 	case Silence:
+		so.noPong.Store(true)
+		so.silent.Store(true)
+	case Mute:
 		so.silent.Store(true)
 	}
 	return false
@@ -286,7 +293,7 @@ func (so *socket) read(done chan<- struct{}) {
 	ws := so.ws
 	ws.SetReadLimit(wsReadLimit)
 	ws.SetPingHandler(func(data string) error {
-		if !so.silent.Load() {
+		if !so.noPong.Load() {
 			ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(wsControlWait))
 		}
 		return nil
