@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +24,8 @@ import (
 
 const (
 	maxQueue      = 8192 // messages read ahead during a gap-fill
-	restAttempts  = 3    // tries of one REST page before the connection is given up
 	restRetryWait = 250 * time.Millisecond
+	maxRESTRetry  = 30 * time.Second
 )
 
 // queued is a socket message, routed.
@@ -63,9 +64,9 @@ type conn struct {
 	qhead   int
 
 	fills    []string // streams waiting for a gap-fill
-	fill     *filler
+	fill     *filler  // the fill running
 	fillName string
-	fillErrs int
+	parked   map[string]*parkedFill // fills waiting to retry a failed REST request
 	timer    *time.Timer
 	nextDue  time.Time // the earliest retry, ack or probe deadline
 	closed   bool
@@ -75,12 +76,21 @@ type conn struct {
 	probeAt  time.Time // when it was sent
 }
 
+// parkedFill is a fill whose REST request failed: it resumes where it stopped at the given time.
+// Meanwhile live events flow; the stream's gap stays open (in the cursor too).
+type parkedFill struct {
+	f     *filler
+	at    time.Time
+	wait  time.Duration
+	fails int
+}
+
 // probeStream is the stream a probe subscribes to: a well-formed id no stream has, so that the
 // reply (a 404) proves the server's application alive without changing any subscription.
 const probeStream = "s000000000000000000000000"
 
 func newConn(ctx context.Context, s *source, sock *socket, alive func()) *conn {
-	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, pending: map[string]string{}, lastData: time.Now()}
+	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, pending: map[string]string{}, parked: map[string]*parkedFill{}, lastData: time.Now()}
 	if c.alive == nil {
 		c.alive = func() {}
 	}
@@ -209,6 +219,9 @@ func (c *conn) push(m inMsg) {
 				}
 				if c.fill != nil && c.fillName == q.name {
 					c.fill.setUntil(cd)
+				}
+				if pf := c.parked[q.name]; pf != nil {
+					pf.f.setUntil(cd)
 				}
 			}
 		}
@@ -434,6 +447,13 @@ func (c *conn) syncStreams(now time.Time) error {
 			c.scheduleDue(st.retryAt)
 		}
 	}
+	for n, pf := range c.parked {
+		if now.Before(pf.at) {
+			c.scheduleDue(pf.at)
+		} else if !slices.Contains(c.fills, n) {
+			c.fills = append(c.fills, n)
+		}
+	}
 	return c.probe(now, behind)
 }
 
@@ -481,28 +501,34 @@ func (c *conn) sockErr() error {
 	return errors.New("octave: socket writer stopped")
 }
 
-// dropFill forgets a stream's pending or running fill.
+// dropFill forgets a stream's pending, parked or running fill.
 func (c *conn) dropFill(name string) {
 	if c.fillName == name {
 		c.fill, c.fillName = nil, ""
 	}
-	for i, n := range c.fills {
-		if n == name {
-			c.fills = append(c.fills[:i], c.fills[i+1:]...)
-			break
-		}
+	delete(c.parked, name)
+	if i := slices.Index(c.fills, name); i >= 0 {
+		c.fills = slices.Delete(c.fills, i, i+1)
 	}
 }
 
-// startFill begins the next stream's gap-fill.
+// startFill begins (or resumes) the next stream's gap-fill.
 func (c *conn) startFill() {
 	name := c.fills[0]
 	c.fills = c.fills[1:]
 	p, st := c.src.pos[name], c.subs[name]
 	if p == nil || st == nil || !p.gapOpen {
+		delete(c.parked, name)
 		return
 	}
-	c.fill, c.fillName, c.fillErrs = newFiller(c.src.rest, name, p.gapFrom, p.gapIDs), name, 0
+	if pf := c.parked[name]; pf != nil {
+		if time.Now().Before(pf.at) {
+			return // an ack came again meanwhile; the retry is scheduled
+		}
+		c.fill, c.fillName = pf.f, name
+		return
+	}
+	c.fill, c.fillName = newFiller(c.src.rest, name, p.gapFrom, p.gapIDs), name
 	if st.liveMin != 0 {
 		c.fill.setUntil(st.liveMin)
 	}
@@ -526,26 +552,29 @@ func (c *conn) fillNext(f *firehose.Frame) (bool, error) {
 			return false, context.Cause(c.ctx)
 		}
 		var he *httpError
-		if errors.As(err, &he) && he.status/100 == 4 && he.status != http.StatusTooManyRequests {
-			// REST refuses this stream's history (permissions, a path REST does not know):
+		if errors.As(err, &he) && he.status/100 == 4 && he.status != http.StatusTooManyRequests && he.status != http.StatusRequestTimeout {
+			// REST refuses this stream's history (permissions, a path it does not know):
 			// retrying cannot help. Report the gap and go on live.
 			c.fill, c.fillName = nil, ""
+			delete(c.parked, name)
 			p.gapOpen = false
 			c.src.log.Error("octave: gap-fill refused", "stream", name, "status", he.status, "message", he.message)
 			return false, gapFillFailedError(name, p.gapFrom, err)
 		}
-		c.fillErrs++
-		if c.fillErrs >= restAttempts {
-			return false, fmt.Errorf("octave: gap-fill %s: %w", name, err)
+		// Anything else may pass: park the fill (live events go on meanwhile) and resume it
+		// where it stopped after a backoff.
+		pf := c.parked[name]
+		if pf == nil {
+			pf = &parkedFill{f: c.fill}
+			c.parked[name] = pf
 		}
-		c.src.log.Warn("octave: gap-fill page failed; retrying", "stream", name, "err", err)
-		t := time.NewTimer(restRetryWait * time.Duration(c.fillErrs))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-c.ctx.Done():
-			return false, context.Cause(c.ctx)
-		}
+		pf.fails++
+		pf.wait = min(max(2*pf.wait, restRetryWait), maxRESTRetry)
+		pf.at = time.Now().Add(pf.wait)
+		c.scheduleDue(pf.at)
+		c.fill, c.fillName = nil, ""
+		c.src.log.Warn("octave: gap-fill request failed; live events go on, the fill resumes later",
+			"stream", name, "failures", pf.fails, "in", pf.wait, "err", err)
 		return false, nil
 	case gap != nil:
 		c.src.log.Warn("octave: events evicted before gap-fill could fetch them", "stream", name, "from", fmtMS(gap.From), "to", fmtMS(gap.To))
@@ -553,10 +582,13 @@ func (c *conn) fillNext(f *firehose.Frame) (bool, error) {
 	case !ok:
 		c.src.log.Debug("octave: gap-fill done", "stream", name, "pages", c.fill.pages)
 		c.fill, c.fillName = nil, ""
+		delete(c.parked, name)
 		p.gapOpen = false
 		return false, nil
 	}
-	c.fillErrs = 0
+	if pf := c.parked[name]; pf != nil {
+		pf.wait, pf.fails = 0, 0 // it works again
+	}
 	c.deliver(f, name, ev)
 	return true, nil
 }

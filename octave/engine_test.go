@@ -508,3 +508,30 @@ func TestOneReceiverOnly(t *testing.T) {
 		t.Fatalf("two receivers: %v", err)
 	}
 }
+
+// REST out of reach: live events still flow, the fill keeps being retried in the background.
+func TestLiveGoesOnWithoutREST(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1)}, pathA)
+	dead := octavetest.NewServer()
+	deadURL := dead.URL
+	dead.Close() // nothing listens there any more
+	cfg := h.config()
+	cfg.REST = deadURL
+	stop, done := h.run(cfg)
+	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, pathA) })
+	evs := publish(t, h.srv, pathA, 10)
+	h.waitDelivered(evs)
+	select {
+	case <-done:
+		t.Fatalf("Run ended: %v", stop())
+	default:
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.checkOnce(evs, nil)
+	if n := len(h.srv.Sessions()); n != 1 {
+		t.Fatalf("%d sessions: REST trouble replaced the connection", n)
+	}
+}
