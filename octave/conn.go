@@ -15,12 +15,15 @@ import (
 
 // One connection: a session's socket, its subscriptions, and the gap-fills they call for.
 //
-// Next reads the socket's messages in order into a queue, routing each as it arrives (so a fill
-// learns at once where live pushes of its stream begin), and hands them out in order. A reply
-// settles its request: an ack starts the stream's gap-fill (Config.GapFill), a refusal with 404
-// or 403 drops the stream for good, any other refusal is retried with backoff. While a fill runs
-// its events come first; the socket's messages wait in the queue (up to maxQueue, then in the
-// socket's buffers). Subscription changes (Streams) and retries are sent between two messages.
+// Next reads the socket's messages in order, routing each as it arrives. A reply is settled at
+// once: an ack starts the stream's gap-fill (Config.GapFill), a refusal with 404 or 403 drops the
+// stream for good, any other refusal is sent again after a backoff. Events and other frames go
+// into a queue and are handed out in order. While a fill runs its events come first, and the
+// socket's messages wait in the queue (up to maxQueue, then in the socket's buffers); each live
+// push of the stream being filled tells the fill where live delivery begins, so it stops there. A
+// REST request that fails parks the fill (live events go on) until a backoff has passed; a 4xx
+// other than 408 and 429 ends it with a gap report. Subscription changes (Streams), retries and
+// probes are sent between two messages.
 
 const (
 	maxQueue      = 8192 // messages read ahead during a gap-fill
@@ -112,9 +115,9 @@ func (c *conn) Close() error {
 	return nil
 }
 
-// Next returns the next frame: an event (pushed or back-filled), a reply (FrameControl), or an
-// error — a *firehose.FrameError for one bad frame, a *firehose.GapError for evicted events,
-// anything else for the end of the connection.
+// Next returns the next frame: an event (pushed or back-filled) or an unknown frame
+// (FrameControl); or an error: a *firehose.FrameError for one bad frame, a *firehose.GapError for
+// events that cannot be delivered, anything else for the end of the connection.
 func (c *conn) Next(f *firehose.Frame) error {
 	for {
 		if c.ctx.Err() != nil {

@@ -26,8 +26,10 @@
 // doubling to 30 s). A subscribe unanswered for Config.AckTimeout ends the connection. A single
 // writer goroutine sends the requests and, every Config.Heartbeat (10 s), {"type":"heartbeat"}
 // and a WebSocket ping; pongs count as liveness, since Octave sends nothing on a quiet stream.
-// Server frames are routed by shape: with a head, a reply; "type":"message", an event; anything
-// else is logged and ignored.
+// After Config.Probe (15 s) without a message, a probe (a subscribe to a stream no one has) must
+// be answered within Config.AckTimeout, or the connection is replaced: a server can answer pings
+// and push nothing. Server frames are routed by shape: with a head, a reply; "type":"message", an
+// event; anything else is logged and ignored.
 //
 // Bad credentials (400, 401 or 403 on POST /session) are retried once with a fresh session,
 // then end the run with a fatal *firehose.StatusError carrying the status and the server's
@@ -37,13 +39,15 @@
 //
 // With Config.GapFill, whenever a stream's subscribe is acknowledged after a time without a
 // subscription (every connection, and a subscribe acked after refusals), the stream is
-// back-filled over REST from the newest creationDate delivered before that time, inclusive,
+// back-filled over REST (GET /v5.0/{company}/event/{streamId}, or ?path=) from the newest
+// creationDate delivered before that time, inclusive,
 // ascending, page by page, skipping the events at that date already delivered; the fill stops
 // where the socket's live pushes of the stream begin. Back-filled events are delivered like
 // pushed ones, before the socket's messages that arrived meanwhile. If the stream no longer holds
 // the newest event delivered before the gap, its capacity evicted events the fill cannot
 // recover: Next reports a *firehose.GapError (GapEvicted). The first subscription of a stream
-// in a run fills from the moment it was sent, never earlier.
+// in a run fills from the moment it was sent, never earlier. A failing REST request parks the
+// fill while live events go on; it resumes where it stopped after a backoff.
 //
 // The source implements firehose.Cursor: each checkpoint holds every stream's position (its
 // newest creationDate and the ids delivered at it; the position a gap opened at while it is

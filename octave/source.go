@@ -39,7 +39,8 @@ func Spec(cfg Config) (firehose.SourceSpec, error) {
 //		Company: "my-co", User: "me", Token: token, Streams: streams, GapFill: true,
 //	}))
 //
-// An invalid cfg makes firehose.New fail with the reason.
+// An invalid cfg is reported by Run and Open (the first time the engine makes the source);
+// Spec reports it at once.
 func Source(cfg Config) firehose.Option {
 	spec, err := Spec(cfg)
 	if err != nil {
