@@ -62,6 +62,7 @@ type conn struct {
 	dirty   bool // the stream set changed
 
 	subs    map[string]*sub   // by stream name
+	gone    map[string]bool   // streams unsubscribed on this connection (names and learned ids)
 	pending map[string]string // msgId → stream name, for subscribes and unsubscribes
 	queue   []queued
 	qhead   int
@@ -93,7 +94,7 @@ type parkedFill struct {
 const probeStream = "s000000000000000000000000"
 
 func newConn(ctx context.Context, s *source, sock *socket, alive func()) *conn {
-	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, pending: map[string]string{}, parked: map[string]*parkedFill{}, lastData: time.Now()}
+	c := &conn{src: s, ctx: ctx, alive: alive, sock: sock, subs: map[string]*sub{}, gone: map[string]bool{}, pending: map[string]string{}, parked: map[string]*parkedFill{}, lastData: time.Now()}
 	if c.alive == nil {
 		c.alive = func() {}
 	}
@@ -233,7 +234,11 @@ func (c *conn) push(m inMsg) {
 }
 
 // resolve finds the stream an event belongs to: by the push's resource or the event's streamId
-// (a stream named by id), else by its path (a stream named by path).
+// (a stream named by id), else by its path (a stream named by path, whose id is then learned).
+// An event of an unsubscribed stream resolves to "" (dropped). Any other event is delivered all
+// the same: to the one stream named by path whose id is still unknown, else under its stream id
+// as type, without a position (spec/dialects.md §2.4: resource is the stream id even for a path
+// subscription, and events are expected to carry their path; this covers a server that omits it).
 func (c *conn) resolve(ev *event) string {
 	for _, k := range []string{ev.Resource, ev.StreamID} {
 		if k == "" {
@@ -248,17 +253,42 @@ func (c *conn) resolve(ev *event) string {
 			}
 		}
 	}
+	id := ev.StreamID
+	if ev.Resource != "" {
+		id = ev.Resource
+	}
 	if ev.Path != "" {
 		if _, ok := c.subs[ev.Path]; ok {
-			if ev.StreamID != "" {
-				c.src.ids2[ev.StreamID] = ev.Path
-			} else if ev.Resource != "" {
-				c.src.ids2[ev.Resource] = ev.Path
+			if id != "" {
+				c.src.ids2[id] = ev.Path
 			}
 			return ev.Path
 		}
 	}
-	return ""
+	for _, k := range []string{ev.Resource, ev.StreamID, ev.Path, c.src.ids2[id]} {
+		if k != "" && c.gone[k] {
+			return ""
+		}
+	}
+	if id == "" {
+		return ""
+	}
+	var unknown []string
+	known := map[string]bool{}
+	for _, n := range c.src.ids2 {
+		known[n] = true
+	}
+	for n := range c.subs {
+		if isPath(n) && !known[n] {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) == 1 {
+		c.src.ids2[id] = unknown[0]
+		c.src.log.Debug("octave: stream id learned from a push without path", "stream", unknown[0], "id", id)
+		return unknown[0]
+	}
+	return id
 }
 
 // handle turns one queued message into a frame; false when there is nothing to return.
@@ -281,7 +311,7 @@ func (c *conn) handle(q queued, f *firehose.Frame) (bool, error) {
 	case classEvent:
 		name := c.resolve(&q.r.event) // again: the set may have changed since it was queued
 		if name == "" {
-			c.src.log.Debug("octave: event of no subscribed stream dropped", "resource", q.r.event.Resource, "path", q.r.event.Path, "id", q.r.event.ID)
+			c.src.log.Debug("octave: event of an unsubscribed stream dropped", "resource", q.r.event.Resource, "path", q.r.event.Path, "id", q.r.event.ID)
 			return false, nil
 		}
 		c.deliver(f, name, q.r.event)
@@ -295,12 +325,17 @@ func (c *conn) handle(q queued, f *firehose.Frame) (bool, error) {
 
 // deliver makes f the event and moves the stream's position.
 func (c *conn) deliver(f *firehose.Frame, name string, ev event) {
-	st := c.subs[name]
+	var typ []byte
+	if st := c.subs[name]; st != nil {
+		typ = st.typ
+	} else {
+		typ = []byte(name)
+	}
 	*f = firehose.Frame{
 		Kind:      firehose.FrameEvent,
 		ID:        []byte(ev.ID),
 		Timestamp: ev.CreationDate,
-		Type:      st.typ,
+		Type:      typ,
 		Raw:       ev.Value,
 		Payload:   ev.Value,
 	}
@@ -409,6 +444,7 @@ func (c *conn) syncStreams(now time.Time) error {
 	for _, n := range names {
 		want[n] = true
 		if c.subs[n] == nil {
+			delete(c.gone, n)
 			p := c.src.position(n, now)
 			p.openGap()
 			st := &sub{typ: []byte(n)}
@@ -420,6 +456,13 @@ func (c *conn) syncStreams(now time.Time) error {
 	}
 	for n := range c.subs {
 		if !want[n] {
+			c.gone[n] = true
+			for id, name := range c.src.ids2 {
+				if name == n {
+					c.gone[id] = true
+					delete(c.src.ids2, id)
+				}
+			}
 			delete(c.subs, n)
 			delete(c.src.pos, n)
 			c.dropFill(n)

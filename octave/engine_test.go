@@ -535,3 +535,24 @@ func TestLiveGoesOnWithoutREST(t *testing.T) {
 		t.Fatalf("%d sessions: REST trouble replaced the connection", n)
 	}
 }
+
+// A push without path, for a stream subscribed by path: attributed to the one path stream whose
+// id is not known yet, not dropped.
+func TestPushWithoutPath(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, twoStreams(-1), pathB)
+	stop, _ := h.run(h.config())
+	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, pathB) })
+	idB := h.srv.Streams()[1].ID
+	raw := fmt.Sprintf(`{"type":"message","resource":%q,"value":{"id":"e00000000000000000000abcd","creationDate":%d}}`, idB, time.Now().UnixMilli())
+	h.srv.SendRaw([]byte(raw))
+	eventually(t, 5*time.Second, "the forged push", func() bool { return len(h.delivered()) == 1 })
+	evs := publish(t, h.srv, pathB, 2)
+	h.waitDelivered(evs)
+	stop()
+	for _, d := range h.delivered() {
+		if d.typ != pathB {
+			t.Fatalf("delivered %+v", d)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 //	GET {rest}/v5.0/{company}/event/{streamId}?filter=creationDate>=X&sort=creationDate&order=asc&start=S&limit=N
 //	GET {rest}/v5.0/{company}/event?path=/co/…&filter=…                    (a stream named by path)
 //
-// with X-Auth-User (unless the token is restricted) and X-Auth-Token. The answer is
+// with X-Auth-User (unless the token is restricted) and X-Auth-Token (and X-Auth-Company). The answer is
 // {"head":{…},"body":[event,…]}; a non-empty head.errors is a failure, whatever the status.
 //
 // The filler pages by key rather than by offset alone: each request asks for creationDate >= the
@@ -55,7 +55,7 @@ func (c *restClient) page(ctx context.Context, stream string, from int64, start,
 	if err != nil {
 		return nil, fmt.Errorf("octave: gap-fill %s: %w", stream, err)
 	}
-	c.creds.setHeaders(req.Header, false)
+	c.creds.setHeaders(req.Header, true)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("octave: gap-fill %s: %w", stream, err)

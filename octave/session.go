@@ -32,8 +32,8 @@ func (c credentials) String() string {
 
 func (c credentials) GoString() string { return c.String() }
 
-// setHeaders sets the auth headers; withCompany adds X-Auth-Company (the session host wants it,
-// REST takes the company from the path).
+// setHeaders sets the auth headers; withCompany adds X-Auth-Company (the session host wants it;
+// REST takes the company from the path, and the header is sent there too, harmlessly).
 func (c credentials) setHeaders(h http.Header, withCompany bool) {
 	if withCompany {
 		h.Set("X-Auth-Company", c.company)

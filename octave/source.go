@@ -141,7 +141,9 @@ func newSource(cfg Config, sc firehose.SourceConfig) (*source, error) {
 // Connect creates a session, dials its socket at once and subscribes every stream of the set.
 // Replies arrive through Next.
 func (s *source) Connect(ctx context.Context, req firehose.ConnectRequest) (firehose.Conn, error) {
-	id, err := createSession(ctx, s.hc, s.cfg.Endpoint, s.creds)
+	pctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	id, err := createSession(pctx, s.hc, s.cfg.Endpoint, s.creds)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
