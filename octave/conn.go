@@ -38,6 +38,7 @@ type queued struct {
 	err   error  // a malformed frame
 	name  string // for an event: the stream it belongs to ("" if none)
 	fatal error  // a reply's consequence that ends the stream (no stream left)
+	alive bool   // a probe's reply: FrameLiveness
 }
 
 // sub is a stream's subscription on this connection.
@@ -209,6 +210,13 @@ func (c *conn) push(m inMsg) {
 		q.r, q.err = route(m.data)
 		if q.err == nil && q.r.class == classReply {
 			c.alive()
+			if c.probeID != "" && q.r.reply.MsgID == c.probeID {
+				// Any answer will do: the server is there. Handed out as liveness, so that a
+				// quiet stream still checkpoints.
+				c.probeID = ""
+				c.queue = append(c.queue, queued{alive: true})
+				return
+			}
 			if err := c.onReply(q.r.reply); err != nil {
 				c.queue = append(c.queue, queued{fatal: err})
 			}
@@ -294,6 +302,9 @@ func (c *conn) resolve(ev *event) string {
 // handle turns one queued message into a frame; false when there is nothing to return.
 func (c *conn) handle(q queued, f *firehose.Frame) (bool, error) {
 	switch {
+	case q.alive:
+		*f = firehose.Frame{Kind: firehose.FrameLiveness}
+		return true, nil
 	case q.fatal != nil:
 		return false, q.fatal
 	case q.in.err != nil:
@@ -346,10 +357,6 @@ func (c *conn) deliver(f *firehose.Frame, name string, ev event) {
 
 // onReply settles the request a reply answers.
 func (c *conn) onReply(r reply) error {
-	if c.probeID != "" && r.MsgID == c.probeID {
-		c.probeID = "" // any answer will do: the server is there
-		return nil
-	}
 	name, ok := c.pending[r.MsgID]
 	if !ok {
 		c.src.log.Debug("octave: reply to no pending request", "msgId", r.MsgID, "ok", r.OK)

@@ -282,6 +282,7 @@ func TestHeartbeats(t *testing.T) {
 	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1), octavetest.WithHeartbeatTimeout(400 * time.Millisecond)}, pathA)
 	stop, _ := h.run(h.config())
 	eventually(t, 5*time.Second, "heartbeats", func() bool { return h.srv.Heartbeats() >= 10 })
+	eventually(t, 5*time.Second, "probes answered", func() bool { return h.stats().KeepAlives >= 1 })
 	evs := publish(t, h.srv, pathA, 3)
 	h.waitDelivered(evs)
 	stop()
