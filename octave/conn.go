@@ -126,7 +126,13 @@ func (c *conn) Next(f *firehose.Frame) error {
 			return context.Cause(c.ctx)
 		}
 		now := time.Now()
-		if c.dirty || !c.nextDue.IsZero() && !now.Before(c.nextDue) {
+		due := !c.nextDue.IsZero() && !now.Before(c.nextDue)
+		if due {
+			// A reply may be waiting behind pushes the caller has not taken yet: read what is
+			// there (replies are settled on arrival) before judging a deadline.
+			c.readAhead()
+		}
+		if c.dirty || due {
 			if err := c.syncStreams(now); err != nil {
 				return err
 			}
