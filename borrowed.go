@@ -20,37 +20,37 @@ type BorrowedEvent struct {
 }
 
 // ID is recordUid. Borrowed: valid until the handler returns.
-func (b *BorrowedEvent) ID() []byte { return b.s.f.env.ID }
+func (b *BorrowedEvent) ID() []byte { return b.s.f.ID }
 
 // Timestamp is recordTimestamp in epoch ms.
-func (b *BorrowedEvent) Timestamp() int64 { return b.s.f.env.Timestamp }
+func (b *BorrowedEvent) Timestamp() int64 { return b.s.f.Timestamp }
 
 // Time is Timestamp as a time.Time.
-func (b *BorrowedEvent) Time() time.Time { return time.UnixMilli(b.s.f.env.Timestamp) }
+func (b *BorrowedEvent) Time() time.Time { return time.UnixMilli(b.s.f.Timestamp) }
 
 // Type is eventType. Documented types cost nothing; an unknown type's name is
 // copied into a new string (it is safe to keep).
 func (b *BorrowedEvent) Type() EventType {
-	if t, ok := internType(b.s.f.env.Type); ok {
+	if t, ok := internType(b.s.f.Type); ok {
 		return t
 	}
-	return EventType(b.s.f.env.Type)
+	return EventType(b.s.f.Type)
 }
 
 // JSON is the event as received (for gRPC, rendered). Borrowed.
 func (b *BorrowedEvent) JSON() []byte {
-	if b.s.f.format == formatProto {
+	if b.s.f.cisco.format == formatProto {
 		return b.Owned().JSON()
 	}
-	return b.s.f.raw
+	return b.s.f.Raw
 }
 
 // Payload is the raw payload object (nil when none). Borrowed.
 func (b *BorrowedEvent) Payload() []byte {
-	if b.s.f.format == formatProto {
+	if b.s.f.cisco.format == formatProto {
 		return b.Owned().Payload()
 	}
-	return b.s.f.env.Payload
+	return b.s.f.Payload
 }
 
 // Owned copies the event into an Event the caller may keep.
@@ -69,21 +69,15 @@ func (c *Client) RunBorrowed(ctx context.Context, h BorrowedHandler) error {
 	return c.run(ctx, func(ctx context.Context, s *stream) error {
 		b := &BorrowedEvent{s: s}
 		for {
-			s.mu.Lock()
-			err := s.advance(ctx)
-			if err == nil {
-				s.delivered(s.f.env.Timestamp)
-			}
-			s.mu.Unlock()
-			if err != nil {
+			if _, err := s.step(ctx, false); err != nil {
 				return err
 			}
-			err = h(ctx, b)
+			err := h(ctx, b)
 			if err != nil {
-				s.abandonFrame() // before the poison: it reads the id
+				s.abandon(s.f.ID, s.f.Timestamp) // before the poison: it reads the id
 			}
-			if poisonBorrowed && s.f.format == formatJSON {
-				poison(s.f.raw)
+			if poisonBorrowed && s.f.cisco.format != formatProto {
+				poison(s.f.Raw)
 			}
 			if err != nil {
 				return err

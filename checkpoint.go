@@ -32,6 +32,9 @@ type RangeCheckpoint struct {
 	Range     Range
 	Watermark int64       // epoch ms of the newest finished event
 	Seen      []SeenEvent // finished events with Timestamp >= Watermark - margin
+	// Cursor is a ResumeSource source's own position (see Cursor), opaque to
+	// the engine; nil for the others.
+	Cursor []byte
 }
 
 // SeenEvent identifies a finished event by Fingerprint(id, timestamp).
@@ -171,6 +174,9 @@ func (cp *Checkpoint) seed(rng Range) (rc RangeCheckpoint, found, covered bool) 
 		}
 		found = true
 		rc.Seen = append(rc.Seen, r.Seen...)
+		if r.Range == rng {
+			rc.Cursor = r.Cursor // a source's position is kept for its own range only
+		}
 		for p := max(r.Range.Min, rng.Min); p <= min(r.Range.Max, rng.Max); p++ {
 			have[p] = true
 		}
@@ -246,20 +252,25 @@ func (s *stream) loadCheckpoint(ctx context.Context) error {
 	for _, e := range rc.Seen {
 		s.win.Add(e.Fingerprint, e.Timestamp)
 	}
+	if cur, ok := s.src.(Cursor); ok && rc.Cursor != nil {
+		if err := cur.LoadCursor(rc.Cursor); err != nil {
+			return &checkpointError{err: fmt.Errorf("range %s: the source's cursor: %w", s.rng, err)}
+		}
+	}
 	if !covered {
 		// Some partitions of this range never had a position: resume all of it
 		// from the older of the configured start and the checkpoint's, so
 		// nothing of those partitions is skipped (live would skip them).
 		from := rc.Watermark - s.cfg.margin.Milliseconds()
-		if s.start > 0 {
-			from = min(from, s.start)
+		if s.pos.start > 0 {
+			from = min(from, s.pos.start)
 		}
-		s.start = max(from, 1)
-		s.cfg.logger.Warn("firehose: checkpoint covers only part of this range", "range", s.rng.String(), "from", s.start)
+		s.pos.start = max(from, 1)
+		s.cfg.logger.Warn("firehose: checkpoint covers only part of this range", "range", s.rng.String(), "from", s.pos.start)
 		return nil
 	}
-	s.wm = rc.Watermark
-	s.st.watermark.Store(s.wm)
+	s.pos.wm = rc.Watermark
+	s.st.watermark.Store(s.pos.wm)
 	s.cfg.logger.Info("firehose: resuming from checkpoint", "range", s.rng.String(), "watermark", rc.Watermark, "seen", len(rc.Seen))
 	return nil
 }
@@ -271,8 +282,8 @@ func (c *checkpointState) tick(s *stream) {
 	}
 	c.due.Store(false)
 	if err := c.saveNow(s); err != nil {
-		s.st.setLastError(err)
 		s.cfg.logger.Error("firehose: checkpoint not saved", "range", s.rng.String(), "err", err)
+		s.st.setLastError(s.redactString(err.Error()))
 		s.hookError(err)
 	}
 	c.timer.Reset(c.shared.every)
@@ -281,7 +292,7 @@ func (c *checkpointState) tick(s *stream) {
 // final saves on Close.
 func (c *checkpointState) final(s *stream) error {
 	c.timer.Stop()
-	if !s.loaded || s.wm == 0 {
+	if !s.loaded || s.pos.wm == 0 {
 		return nil // nothing was resumed or finished: keep what is there
 	}
 	return c.saveNow(s)
@@ -293,9 +304,12 @@ func (c *checkpointState) saveNow(s *stream) error {
 			return fmt.Errorf("firehose: checkpoint not saved: pre-save hook: %w", err)
 		}
 	}
-	rc := RangeCheckpoint{Range: s.rng, Watermark: s.wm}
-	if s.wm > 0 {
-		since := s.wm - s.cfg.margin.Milliseconds()
+	rc := RangeCheckpoint{Range: s.rng, Watermark: s.pos.wm}
+	if cur, ok := s.src.(Cursor); ok {
+		rc.Cursor = cur.SaveCursor()
+	}
+	if s.pos.wm > 0 {
+		since := s.pos.wm - s.cfg.margin.Milliseconds()
 		s.win.Recent(since, func(fp uint64, ts int64) bool {
 			if fp != c.skip {
 				rc.Seen = append(rc.Seen, SeenEvent{Fingerprint: fp, Timestamp: ts})
@@ -336,7 +350,8 @@ type fileRange struct {
 	Min       int    `json:"minPartition"`
 	Max       int    `json:"maxPartition"`
 	Watermark int64  `json:"watermark"`
-	Seen      string `json:"seen"` // base64 of big-endian (fingerprint uint64, timestamp int64) pairs
+	Seen      string `json:"seen"`             // base64 of big-endian (fingerprint uint64, timestamp int64) pairs
+	Cursor    []byte `json:"cursor,omitempty"` // a source's own position (base64)
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -392,7 +407,7 @@ func decodeCheckpoint(b []byte, name string) (*Checkpoint, error) {
 		if err != nil || len(raw)%16 != 0 {
 			return nil, bad("corrupt: seen events of %s", rng)
 		}
-		rc := RangeCheckpoint{Range: rng, Watermark: r.Watermark, Seen: make([]SeenEvent, len(raw)/16)}
+		rc := RangeCheckpoint{Range: rng, Watermark: r.Watermark, Seen: make([]SeenEvent, len(raw)/16), Cursor: r.Cursor}
 		for i := range rc.Seen {
 			rc.Seen[i] = SeenEvent{
 				Fingerprint: binary.BigEndian.Uint64(raw[16*i:]),
@@ -413,7 +428,7 @@ func (f *FileCheckpointer) Save(ctx context.Context, cp *Checkpoint) error {
 			binary.BigEndian.PutUint64(raw[16*i:], e.Fingerprint)
 			binary.BigEndian.PutUint64(raw[16*i+8:], uint64(e.Timestamp))
 		}
-		fc.Ranges = append(fc.Ranges, fileRange{Min: r.Range.Min, Max: r.Range.Max, Watermark: r.Watermark, Seen: base64.StdEncoding.EncodeToString(raw)})
+		fc.Ranges = append(fc.Ranges, fileRange{Min: r.Range.Min, Max: r.Range.Max, Watermark: r.Watermark, Seen: base64.StdEncoding.EncodeToString(raw), Cursor: r.Cursor})
 	}
 	fc.CRC32C = rangesCRC(fc.Ranges)
 	b, err := json.Marshal(fc)

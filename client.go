@@ -40,6 +40,9 @@ func New(opts ...Option) (*Client, error) {
 // are retried until ctx ends. ctx bounds Open only: the stream lives until
 // Close. With a checkpoint configured, Open loads it first.
 func (c *Client) Open(ctx context.Context) (Stream, error) {
+	if c == nil || c.cfg == nil {
+		return nil, errNotNew
+	}
 	if c.cfg.receivers > 1 {
 		return nil, errors.New("firehose: WithReceivers runs a group: use Run")
 	}
@@ -71,7 +74,7 @@ func (c *Client) Run(ctx context.Context, h Handler) error {
 				return err
 			}
 			if err := h(ctx, ev); err != nil {
-				s.abandon(ev.id, ev.ts)
+				s.abandon(stringBytes(ev.id), ev.ts)
 				return err
 			}
 		}
@@ -80,6 +83,9 @@ func (c *Client) Run(ctx context.Context, h Handler) error {
 
 // run drives one stream, or a group of them with WithReceivers, with loop.
 func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) error) error {
+	if c == nil || c.cfg == nil {
+		return errNotNew
+	}
 	if c.cfg.receivers > 1 {
 		return c.runGroup(ctx, loop)
 	}
@@ -109,6 +115,9 @@ func drive(ctx context.Context, s *stream, loop func(context.Context, *stream) e
 // watermark is the lowest one (the safe resume point of the group).
 func (c *Client) Stats() Stats {
 	s := Stats{Reconnects: map[Cause]int64{}}
+	if c == nil || c.cfg == nil {
+		return s
+	}
 	c.mu.Lock()
 	for _, st := range c.stats {
 		st.addTo(&s)
@@ -120,33 +129,43 @@ func (c *Client) Stats() Stats {
 
 // String describes the client without its key.
 func (c *Client) String() string {
+	if c == nil || c.cfg == nil {
+		return "firehose.Client{<not made by New>}"
+	}
+	if c.cfg.source != nil && c.cfg.source.Resume != ResumeTimestamp || c.cfg.endpoint == nil {
+		return fmt.Sprintf("firehose.Client{source: %s, partitions: %s}", c.cfg.source.Name, c.cfg.rng)
+	}
 	return fmt.Sprintf("firehose.Client{endpoint: %s, transport: %s, partitions: %s}", c.cfg.endpoint.Redacted(), c.cfg.transport, c.cfg.rng)
 }
 
 func (c *Client) newStream(rng Range) (*stream, error) {
-	tr, err := c.newConnector()
+	if c == nil || c.cfg == nil {
+		return nil, errNotNew
+	}
+	spec := c.cfg.source
+	src, err := spec.New(SourceConfig{
+		Range:        rng,
+		MaxEventSize: c.cfg.maxEvent,
+		IdleTimeout:  c.cfg.idle,
+		Logger:       c.cfg.logger,
+		Dial:         c.cfg.dial,
+		TLSConfig:    c.cfg.tlsConfig,
+	})
 	if err != nil {
-		return nil, err
+		return nil, c.cfg.secrets.cleanErr(fmt.Errorf("firehose: source %s: %w", spec.Name, err))
+	}
+	if src == nil {
+		return nil, fmt.Errorf("firehose: source %s: New returned no Source", spec.Name)
 	}
 	st := &counters{}
 	c.mu.Lock()
 	c.stats = append(c.stats, st)
 	c.mu.Unlock()
-	s := newStream(c.cfg, tr, rng, st)
-	return s, nil
+	return newStream(c.cfg, spec, src, rng, st), nil
 }
 
-func (c *Client) newConnector() (connector, error) {
-	switch c.cfg.transport {
-	case TransportHTTP:
-		return newHTTPConnector(c.cfg), nil
-	case TransportWebSocket:
-		return newWSConnector(c.cfg)
-	case TransportGRPC:
-		return newGRPCConnector(c.cfg)
-	}
-	return nil, fmt.Errorf("firehose: transport %q", c.cfg.transport)
-}
+// errNotNew is what a Client not made by New answers.
+var errNotNew = errors.New("firehose: Client not made by New")
 
 // open loads the checkpoint (if any) and makes the first connection.
 func (s *stream) open(ctx context.Context) error {
@@ -160,10 +179,7 @@ func (s *stream) open(ctx context.Context) error {
 	err := s.ensureConn(ctx)
 	// ctx bounds Open only: stop watching it so its end later cannot cut the
 	// stream.
-	if s.ctxStop != nil {
-		s.ctxStop()
-	}
-	s.ctxFor, s.ctxStop = nil, nil
+	s.caller.reset()
 	if err != nil {
 		return s.fail(err)
 	}

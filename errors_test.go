@@ -47,7 +47,7 @@ func TestStatusErrorClass(t *testing.T) {
 // a 429 waits at least the 5 s floor.
 func TestRetryAfterZeroStillBacksOff(t *testing.T) {
 	cfg := defaultConfig()
-	s := newStream(cfg, nil, AllPartitions, &counters{})
+	s := newStream(cfg, testSpec(cfg), nil, AllPartitions, &counters{})
 	zero := &StatusError{Code: 429, retryAfterSet: true}
 	if d := s.delay(zero); d <= 0 || d >= DefaultRateLimitFloor {
 		t.Fatalf("Retry-After 0 waited %v, want the backoff", d)

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 	"unsafe"
-
-	"github.com/firehose-go/firehose/internal/envelope"
 )
 
 // EventType names the kind of an event: Cisco's eventType, an open set of
@@ -141,14 +139,6 @@ func (t EventType) numbered() bool {
 // ErrNoPayload is returned by Decode for an event that carries no payload object.
 var ErrNoPayload = errors.New("firehose: event has no payload")
 
-// format tells what the bytes of an event are.
-type format uint8
-
-const (
-	formatJSON  format = iota // one NDJSON line (HTTP, WebSocket)
-	formatProto               // one serialized EventRecord (gRPC)
-)
-
 // Event is one firehose event. Its core is what every firehose has: an ID to
 // deduplicate on, a timestamp in epoch milliseconds, a type name and the raw
 // bytes as received. For the Cisco Spaces Firehose:
@@ -246,24 +236,31 @@ func (e *Event) String() string {
 	return string(e.typ) + " " + e.id + " @" + strconv.FormatInt(e.ts, 10)
 }
 
-// newJSONEvent makes an owned event from a scanned line: one copy of the line,
-// every field a view into the copy. env's byte fields alias line, except
-// strings the scanner had to unescape.
-func newJSONEvent(line []byte, env *envelope.Envelope) *Event {
+// newFrameEvent makes an owned event from a frame: one copy of its bytes,
+// every field a view into the copy (a field that does not alias the bytes,
+// such as a string the scanner had to unescape, is copied on its own). A
+// Cisco JSON line adds its tenant fields.
+func newFrameEvent(f *Frame) *Event {
+	line := f.Raw
 	raw := make([]byte, len(line))
 	copy(raw, line)
-	ev := &Event{raw: raw, ts: env.Timestamp, format: formatJSON}
-	ev.id = viewIn(raw, line, env.ID)
-	ev.tenantID = viewIn(raw, line, env.SpacesTenantID)
-	ev.tenantName = viewIn(raw, line, env.SpacesTenantName)
-	ev.partnerID = viewIn(raw, line, env.PartnerTenantID)
-	ev.payloadKey = viewIn(raw, line, env.PayloadKey)
-	if env.Payload != nil {
-		if off, ok := offsetIn(line, env.Payload); ok {
-			ev.payload = raw[off : off+len(env.Payload) : off+len(env.Payload)]
+	ev := &Event{raw: raw, ts: f.Timestamp, format: f.cisco.format}
+	ev.id = viewIn(raw, line, f.ID)
+	if f.Payload != nil {
+		if off, ok := offsetIn(line, f.Payload); ok {
+			ev.payload = raw[off : off+len(f.Payload) : off+len(f.Payload)]
+		} else {
+			ev.payload = append([]byte(nil), f.Payload...)
 		}
 	}
-	ev.typ = eventType(raw, line, env.Type)
+	ev.typ = eventType(raw, line, f.Type)
+	if f.cisco.format == formatJSON {
+		env := &f.cisco.env
+		ev.tenantID = viewIn(raw, line, env.SpacesTenantID)
+		ev.tenantName = viewIn(raw, line, env.SpacesTenantName)
+		ev.partnerID = viewIn(raw, line, env.PartnerTenantID)
+		ev.payloadKey = viewIn(raw, line, env.PayloadKey)
+	}
 	return ev
 }
 

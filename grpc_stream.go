@@ -75,7 +75,7 @@ type grpcConnector struct {
 	closed bool
 }
 
-func newGRPCConnector(cfg *config) (connector, error) {
+func newGRPCConnector(cfg *config) (*grpcConnector, error) {
 	return newGRPCConnectorOpts(cfg, grpcTuning{windows: true})
 }
 
@@ -191,7 +191,7 @@ func (g *grpcConnector) clientConn() (*grpc.ClientConn, error) {
 	return g.cc, nil
 }
 
-func (g *grpcConnector) close() {
+func (g *grpcConnector) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.closed = true
@@ -199,9 +199,10 @@ func (g *grpcConnector) close() {
 		g.cc.Close()
 		g.cc = nil
 	}
+	return nil
 }
 
-func (g *grpcConnector) connect(ctx context.Context, req request) (conn, error) {
+func (g *grpcConnector) Connect(ctx context.Context, req ConnectRequest) (Conn, error) {
 	cc, err := g.clientConn()
 	if err != nil {
 		return nil, err
@@ -210,7 +211,7 @@ func (g *grpcConnector) connect(ctx context.Context, req request) (conn, error) 
 	desc := &grpc.StreamDesc{StreamName: "GetEvents", ServerStreams: true}
 	cs, err := cc.NewStream(sctx, desc, firehosev1.FullMethodGetEvents, g.copts...)
 	if err == nil {
-		err = cs.SendMsg(streamRequest(req))
+		err = cs.SendMsg(streamRequest(req, g.cfg))
 		if errors.Is(err, io.EOF) {
 			err = nil // the server has ended the stream already: its status comes below
 		}
@@ -252,15 +253,15 @@ func (g *grpcConnector) newMsg() any {
 	return new(rawRecord)
 }
 
-func streamRequest(req request) *firehosev1.EventsStreamRequest {
+func streamRequest(req ConnectRequest, cfg *config) *firehosev1.EventsStreamRequest {
 	in := &firehosev1.EventsStreamRequest{
-		MinPartition:  int32(req.rng.Min),
-		MaxPartition:  int32(req.rng.Max),
-		FromTimestamp: req.from,
+		MinPartition:  int32(req.Range.Min),
+		MaxPartition:  int32(req.Range.Max),
+		FromTimestamp: req.From,
 	}
-	if req.hasReplica {
+	if cfg.hasReplica {
 		// proto3 does not send a 0: replicaId 0 reads as "not set" on this channel.
-		in.ReplicaId = int32(req.replicaID)
+		in.ReplicaId = int32(cfg.replicaID)
 	}
 	return in
 }
@@ -306,7 +307,7 @@ type grpcConn struct {
 	names  *recordNames
 }
 
-func (c *grpcConn) next(f *frame) error {
+func (c *grpcConn) Next(f *Frame) error {
 	if c.dead != nil {
 		return c.dead
 	}
@@ -318,34 +319,36 @@ func (c *grpcConn) next(f *frame) error {
 		return c.fail(err)
 	}
 	if c.msg.over > 0 {
-		return &frameError{kind: badOversized, size: c.msg.over}
+		return &FrameError{Reason: DropOversized, Size: c.msg.over}
 	}
-	f.raw, f.format, f.record = c.msg.b, formatProto, nil
+	f.Raw, f.cisco.format, f.cisco.record = c.msg.b, formatProto, nil
 	c.msg.b = nil // handed over to the frame (and the Event)
-	if err := scanRecord(f.raw, &f.env, c.names); err != nil {
-		return &frameError{kind: badMalformed, size: len(f.raw), err: err}
+	if err := scanRecord(f.Raw, &f.cisco.env, c.names); err != nil {
+		return &FrameError{Reason: DropMalformed, Size: len(f.Raw), Err: err}
 	}
+	f.publish()
 	return nil
 }
 
 // nextEager is the standard codec's path: the record is decoded in full, the
 // envelope read from its fields.
-func (c *grpcConn) nextEager(f *frame) error {
+func (c *grpcConn) nextEager(f *Frame) error {
 	rec := new(firehosev1.EventRecord)
 	if err := c.cs.RecvMsg(rec); err != nil {
 		return c.fail(err)
 	}
 	if err := fillEagerEnvelope(f, rec, c.names); err != nil {
-		return &frameError{kind: badMalformed, err: err}
+		return &FrameError{Reason: DropMalformed, Err: err}
 	}
+	f.publish()
 	return nil
 }
 
 // fillEagerEnvelope makes a frame of a decoded record, the envelope's bytes
 // viewing its strings.
-func fillEagerEnvelope(f *frame, rec *firehosev1.EventRecord, names *recordNames) error {
-	f.raw, f.format, f.record = nil, formatProto, rec
-	env := &f.env
+func fillEagerEnvelope(f *Frame, rec *firehosev1.EventRecord, names *recordNames) error {
+	f.Raw, f.cisco.format, f.cisco.record = nil, formatProto, rec
+	env := &f.cisco.env
 	*env = envelope.Envelope{
 		ID:               stringBytes(rec.RecordUid),
 		Timestamp:        rec.RecordTimestamp,
@@ -379,16 +382,17 @@ func (c *grpcConn) fail(err error) error {
 		// grpc-go refused a message above the receive cap and ended the
 		// stream: count the message as oversized, then reconnect.
 		c.dead = fmt.Errorf("firehose: grpc: stream ended after an oversized message: %w", err)
-		return &frameError{kind: badOversized, size: n, err: err}
+		return &FrameError{Reason: DropOversized, Size: n, Err: err}
 	}
 	return grpcError(err, c.cs.Trailer(), c.g.cfg.now())
 }
 
-func (c *grpcConn) serverTime() time.Time { return c.date }
+func (c *grpcConn) ServerTime() time.Time { return c.date }
 
-func (c *grpcConn) close() {
+func (c *grpcConn) Close() error {
 	c.cancel()
 	c.g.noteCancel(c.ctx)
+	return nil
 }
 
 // recordNames maps the numbers of a serialized EventRecord to names, from
@@ -552,23 +556,24 @@ type protoEvent struct {
 
 // newProtoEvent makes the owned Event of a gRPC frame, taking over its
 // memory (see Ownership above): no copy.
-func newProtoEvent(f *frame) *Event {
+func newProtoEvent(f *Frame) *Event {
 	pe := &protoEvent{}
 	ev := &pe.ev
-	ev.raw = f.raw
+	env := &f.cisco.env
+	ev.raw = f.Raw
 	ev.format = formatProto
-	ev.ts = f.env.Timestamp
-	ev.id = bytesString(f.env.ID)
-	ev.tenantID = bytesString(f.env.SpacesTenantID)
-	ev.tenantName = bytesString(f.env.SpacesTenantName)
-	ev.partnerID = bytesString(f.env.PartnerTenantID)
-	ev.payloadKey = bytesString(f.env.PayloadKey)
-	if t, ok := internType(f.env.Type); ok {
+	ev.ts = env.Timestamp
+	ev.id = bytesString(env.ID)
+	ev.tenantID = bytesString(env.SpacesTenantID)
+	ev.tenantName = bytesString(env.SpacesTenantName)
+	ev.partnerID = bytesString(env.PartnerTenantID)
+	ev.payloadKey = bytesString(env.PayloadKey)
+	if t, ok := internType(env.Type); ok {
 		ev.typ = t
 	} else {
-		ev.typ = EventType(bytesString(f.env.Type))
+		ev.typ = EventType(bytesString(env.Type))
 	}
-	pe.ext.record = f.record
+	pe.ext.record = f.cisco.record
 	pe.ext.render = renderProto
 	ev.ext = &pe.ext
 	return ev

@@ -86,23 +86,23 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // requestURL is the endpoint with the request's query parameters.
-func requestURL(base *url.URL, req request) *url.URL {
+func requestURL(base *url.URL, req ConnectRequest, cfg *config) *url.URL {
 	u := *base
 	q := url.Values{}
-	q.Set("minPartition", strconv.Itoa(req.rng.Min))
-	q.Set("maxPartition", strconv.Itoa(req.rng.Max))
-	if req.from > 0 {
-		q.Set("fromTimestamp", strconv.FormatInt(req.from, 10))
+	q.Set("minPartition", strconv.Itoa(req.Range.Min))
+	q.Set("maxPartition", strconv.Itoa(req.Range.Max))
+	if req.From > 0 {
+		q.Set("fromTimestamp", strconv.FormatInt(req.From, 10))
 	}
-	if req.hasReplica {
-		q.Set("replicaId", strconv.Itoa(req.replicaID))
+	if cfg.hasReplica {
+		q.Set("replicaId", strconv.Itoa(cfg.replicaID))
 	}
 	u.RawQuery = q.Encode()
 	return &u
 }
 
-func (h *httpConnector) connect(ctx context.Context, req request) (conn, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, requestURL(h.cfg.endpoint, req).String(), nil)
+func (h *httpConnector) Connect(ctx context.Context, req ConnectRequest) (Conn, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, requestURL(h.cfg.endpoint, req, h.cfg).String(), nil)
 	if err != nil {
 		return nil, fatalf("building request: %w", err)
 	}
@@ -123,10 +123,11 @@ func (h *httpConnector) connect(ctx context.Context, req request) (conn, error) 
 	return c, nil
 }
 
-func (h *httpConnector) close() {
+func (h *httpConnector) Close() error {
 	if h.own != nil {
 		h.own.CloseIdleConnections()
 	}
+	return nil
 }
 
 // statusFromResponse turns a refused request or handshake into a StatusError,
@@ -164,19 +165,19 @@ type httpConn struct {
 	date time.Time
 }
 
-func (c *httpConn) next(f *frame) error {
+func (c *httpConn) Next(f *Frame) error {
 	line, err := c.rd.Next()
 	switch {
 	case err == nil:
 		return scanJSON(f, line)
 	case errors.Is(err, ndjson.ErrLineTooLong):
-		return &frameError{kind: badOversized, err: err}
+		return &FrameError{Reason: DropOversized, Err: err}
 	case errors.Is(err, ndjson.ErrTornLine):
-		return &frameError{kind: badTorn, err: err}
+		return &FrameError{Reason: DropTorn, Err: err}
 	}
 	return err
 }
 
-func (c *httpConn) serverTime() time.Time { return c.date }
+func (c *httpConn) ServerTime() time.Time { return c.date }
 
-func (c *httpConn) close() { c.resp.Body.Close() }
+func (c *httpConn) Close() error { return c.resp.Body.Close() }

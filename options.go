@@ -93,6 +93,10 @@ type config struct {
 	checkpointIntv time.Duration
 	preSave        func() error
 	now            func() time.Time
+
+	source    *SourceSpec // the firehose: WithSource's, or Cisco's on the configured transport
+	ciscoOpts []string    // the Cisco-only options given, refused beside WithSource
+	secrets   redactor    // what never leaves the engine: the key, the source's secrets
 }
 
 func defaultConfig() *config {
@@ -117,6 +121,15 @@ func defaultConfig() *config {
 func (c *config) validate() error {
 	if err := c.rng.Validate(); err != nil {
 		return err
+	}
+	if c.source != nil {
+		if len(c.ciscoOpts) > 0 {
+			return fmt.Errorf("firehose: %s applies to Cisco Spaces only, not to the source %q", strings.Join(c.ciscoOpts, ", "), c.source.Name)
+		}
+		c.secrets = newRedactor(c.source.Secrets...)
+	} else {
+		c.source = ciscoSpec(c)
+		c.secrets = newRedactor(string(c.key))
 	}
 	if c.margin >= c.window {
 		return fmt.Errorf("firehose: replay margin %v must be shorter than the replay window %v", c.margin, c.window)
@@ -144,6 +157,7 @@ func (c *config) validate() error {
 // or fmt output. Default: none (the server answers 401).
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithAPIKey")
 		if strings.ContainsAny(key, "\r\n") {
 			return errors.New("firehose: API key contains a line break")
 		}
@@ -158,6 +172,7 @@ func WithAPIKey(key string) Option {
 // https://partners.ciscospaces.io.
 func WithEndpoint(rawURL string) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithEndpoint")
 		u, err := url.Parse(rawURL)
 		if err != nil {
 			return fmt.Errorf("firehose: endpoint: %w", err)
@@ -182,6 +197,7 @@ func WithEndpoint(rawURL string) Option {
 // RegionSingapore (.sg).
 func WithRegion(r Region) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithRegion")
 		switch r {
 		case RegionGlobal, RegionEurope, RegionSingapore:
 		default:
@@ -196,6 +212,7 @@ func WithRegion(r Region) Option {
 // and the same guarantees.
 func WithTransport(t Transport) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithTransport")
 		switch t {
 		case TransportHTTP, TransportWebSocket, TransportGRPC:
 			c.transport = t
@@ -275,6 +292,7 @@ func WithStartMillis(ms int64) Option {
 // activation answers 400). Default: not sent.
 func WithReplicaID(id int) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithReplicaID")
 		if id < 0 {
 			return fmt.Errorf("firehose: replicaId %d: want >= 0", id)
 		}
@@ -394,6 +412,7 @@ func WithTLSConfig(cfg *tls.Config) Option {
 // library's own, one per receiver, honouring HTTPS_PROXY and NO_PROXY.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithHTTPClient")
 		if hc == nil {
 			return errors.New("firehose: nil HTTP client")
 		}
@@ -462,6 +481,7 @@ func WithErrorHook(fn func(error)) Option {
 // 12 times the cost of the uncompressed path. Default off.
 func WithCompression(on bool) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithCompression")
 		c.wsCompression = on
 		return nil
 	}

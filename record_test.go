@@ -64,14 +64,15 @@ func jsonEvent(t testing.TB, line []byte) *Event {
 	if err := envelope.Scan(line, &env); err != nil {
 		t.Fatalf("envelope scan: %v: %s", err, line)
 	}
-	return newJSONEvent(line, &env)
+	return newFrameEvent(jsonFrame(line, &env))
 }
 
 // protoEvent makes the Event the gRPC channel delivers for a serialized record.
 func protoEventOf(t testing.TB, raw []byte) *Event {
 	t.Helper()
-	f := frame{raw: bytes.Clone(raw), format: formatProto}
-	if err := scanRecord(f.raw, &f.env, newRecordNames()); err != nil {
+	f := Frame{Raw: bytes.Clone(raw)}
+	f.cisco.format = formatProto
+	if err := scanRecord(f.Raw, &f.cisco.env, newRecordNames()); err != nil {
 		t.Fatalf("scanRecord: %v", err)
 	}
 	return newProtoEvent(&f)
@@ -444,7 +445,8 @@ func eagerEventOf(t testing.TB, raw []byte) *Event {
 	if err := proto.Unmarshal(raw, rec); err != nil {
 		t.Fatal(err)
 	}
-	f := frame{format: formatProto, record: rec}
+	f := Frame{}
+	f.cisco.format, f.cisco.record = formatProto, rec
 	fillEagerEnvelope(&f, rec, newRecordNames())
 	return newProtoEvent(&f)
 }

@@ -20,7 +20,8 @@ type Stats struct {
 	Connects   int64 // successful connections
 	Failures   int64 // failed connection attempts
 	Reconnects map[Cause]int64
-	Gaps       int64 // resume points clamped to the replay window: events may be missing
+	Gaps       int64 // possible gaps reported (see GapError): events may be missing
+	GapsBy     map[GapReason]int64
 	Connected  int   // receivers connected now
 	Watermark  int64 // the lowest receiver's watermark: epoch ms of the newest finished event
 	LastEvent  int64 // timestamp of the newest event delivered (epoch ms)
@@ -51,6 +52,7 @@ type counters struct {
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
 	lastErr                                  string
+	gapsBy                                   map[GapReason]int64 // rare: under mu
 }
 
 func (c *counters) countReconnect(k Cause) {
@@ -70,9 +72,20 @@ func (c *counters) countReconnect(k Cause) {
 	}
 }
 
-func (c *counters) setLastError(err error) {
+// setLastError keeps the latest trouble's text, already cleaned of secrets.
+func (c *counters) setLastError(msg string) {
 	c.mu.Lock()
-	c.lastErr = err.Error()
+	c.lastErr = msg
+	c.mu.Unlock()
+}
+
+func (c *counters) countGap(r GapReason) {
+	c.gaps.Add(1)
+	c.mu.Lock()
+	if c.gapsBy == nil {
+		c.gapsBy = map[GapReason]int64{}
+	}
+	c.gapsBy[r]++
 	c.mu.Unlock()
 }
 
@@ -113,6 +126,12 @@ func (c *counters) addTo(s *Stats) {
 	c.mu.Lock()
 	if c.lastErr != "" {
 		s.LastError = c.lastErr
+	}
+	for r, n := range c.gapsBy {
+		if s.GapsBy == nil {
+			s.GapsBy = map[GapReason]int64{}
+		}
+		s.GapsBy[r] += n
 	}
 	c.mu.Unlock()
 }
