@@ -127,6 +127,25 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
+// ReceiverStats returns one snapshot per receiver stream that is open now,
+// in the order they were opened (with WithReceivers: Plan(n)'s order). Each
+// carries its Range; Stats is their sum over every stream ever opened.
+func (c *Client) ReceiverStats() []Stats {
+	if c == nil || c.cfg == nil {
+		return nil
+	}
+	now := c.cfg.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Stats
+	for _, st := range c.stats {
+		if st.open.Load() {
+			out = append(out, st.snapshot(now))
+		}
+	}
+	return out
+}
+
 // String describes the client without its key.
 func (c *Client) String() string {
 	if c == nil || c.cfg == nil {
@@ -157,7 +176,8 @@ func (c *Client) newStream(rng Range) (*stream, error) {
 	if src == nil {
 		return nil, fmt.Errorf("firehose: source %s: New returned no Source", spec.Name)
 	}
-	st := &counters{}
+	st := &counters{source: spec.Name}
+	st.open.Store(true)
 	c.mu.Lock()
 	c.stats = append(c.stats, st)
 	c.mu.Unlock()

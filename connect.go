@@ -110,8 +110,8 @@ func (s *stream) connected(req ConnectRequest, c Conn) {
 		s.st.downtime.Store(int64(info.Downtime))
 	}
 	s.cfg.logger.Info("firehose: connected", "range", s.rng.String(), "source", s.spec.Name, "from", req.From, "reconnect", info.Reconnect, "downtime", info.Downtime, "cause", s.redact(s.retry.ended))
-	if s.cfg.onConnect != nil {
-		s.cfg.onConnect(info)
+	for _, fn := range s.cfg.onConnect {
+		fn(info)
 	}
 	if info.Reconnect && s.spec.Resume == ResumeNone {
 		s.gap(&GapError{Reason: GapNoReplay, Range: s.rng, From: s.retry.endedAt.UnixMilli(), ResumedAt: now.UnixMilli(), Downtime: info.Downtime,

@@ -194,6 +194,7 @@ func (s *stream) Close() error {
 			s.closeErr = s.ckpt.final(s)
 		}
 		s.caller.reset()
+		s.st.open.Store(false)
 		if err := s.src.Close(); err != nil && s.closeErr == nil {
 			s.cfg.logger.Warn("firehose: source close", "range", s.rng.String(), "err", s.redact(err))
 		}
@@ -277,11 +278,17 @@ func (s *stream) delivered() {
 	s.st.events.Add(1)
 	s.st.bytes.Add(int64(len(s.f.Raw)))
 	s.st.lastTS.Store(ts)
+	slot := len(documentedTypes) // TypeOther
 	if s.f.cisco.format != formatFrame {
-		if t, known := internType(s.f.Type); !known || !t.numbered() {
+		i, known := typeIndex(s.f.Type)
+		if known {
+			slot = i
+		}
+		if !known || i >= numberedTypes {
 			s.st.unknown.Add(1)
 		}
 	}
+	s.st.byType[slot].Add(1)
 	if s.cur.newHere == 0 {
 		s.healthy()
 	}
@@ -345,8 +352,12 @@ func (s *stream) fail(err error) error {
 }
 
 func (s *stream) hookError(err error) {
-	if s.cfg.onError != nil {
-		s.cfg.onError(s.redactErr(err))
+	if len(s.cfg.onError) == 0 {
+		return
+	}
+	err = s.redactErr(err)
+	for _, fn := range s.cfg.onError {
+		fn(err)
 	}
 }
 

@@ -86,8 +86,8 @@ type config struct {
 	httpClient     *http.Client
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
 	logger         *slog.Logger
-	onConnect      func(ConnectInfo)
-	onError        func(error)
+	onConnect      []func(ConnectInfo)
+	onError        []func(error)
 	wsCompression  bool
 	checkpointer   Checkpointer
 	checkpointIntv time.Duration
@@ -452,25 +452,30 @@ func WithLogger(l *slog.Logger) Option {
 // WithConnectHook calls fn after every successful connection, first one
 // included, with where it resumed from and why the previous one ended. fn
 // must be quick and safe for concurrent use (receivers call it concurrently).
+// Hooks compose: each WithConnectHook adds one, called in the order given, so
+// a metrics adapter and a hook of your own can both be installed.
 func WithConnectHook(fn func(ConnectInfo)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("firehose: nil connect hook")
 		}
-		c.onConnect = fn
+		c.onConnect = append(c.onConnect, fn)
 		return nil
 	}
 }
 
 // WithErrorHook calls fn with every recoverable error (a dropped connection,
 // a refused attempt, a malformed or oversized line, a possible gap). Fatal
-// errors are returned, not hooked. fn must be quick and safe for concurrent use.
+// errors are returned, not hooked. fn must be quick and safe for concurrent
+// use (receivers call it concurrently). Errors arrive cleaned of secrets; a
+// possible gap is a *GapError. Hooks compose: each WithErrorHook adds one,
+// called in the order given.
 func WithErrorHook(fn func(error)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("firehose: nil error hook")
 		}
-		c.onError = fn
+		c.onError = append(c.onError, fn)
 		return nil
 	}
 }

@@ -334,3 +334,32 @@ func TestZeroClientErrs(t *testing.T) {
 	_ = c.Stats()
 	_ = c.String()
 }
+
+func TestHooksComposeAndStatsByTypeAndReceiver(t *testing.T) {
+	src := &scriptSource{attempts: []attempt{{steps: []step{ev("a", 1), ev("b", 2)}}}}
+	var first, second int
+	c := newSourceClient(t, src, firehose.ResumeNone,
+		firehose.WithConnectHook(func(firehose.ConnectInfo) { first++ }),
+		firehose.WithConnectHook(func(firehose.ConnectInfo) { second++ }))
+	ctx := context.Background()
+	s, err := c.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := c.ReceiverStats()
+	if len(rs) != 1 || rs[0].Range != firehose.AllPartitions || rs[0].Source != "script" || rs[0].EventsByType[firehose.TypeOther] != 2 {
+		t.Fatalf("receiver stats %+v", rs)
+	}
+	s.Close()
+	if first != 1 || second != 1 {
+		t.Fatalf("hooks called %d and %d times, want both once", first, second)
+	}
+	if len(c.ReceiverStats()) != 0 || c.Stats().Events != 2 {
+		t.Fatal("a closed stream is still listed, or the sum lost it")
+	}
+}

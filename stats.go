@@ -9,26 +9,31 @@ import (
 // Stats is a snapshot of a stream's (or a client's, summed over its streams)
 // counters.
 type Stats struct {
-	Events     int64 // events delivered
-	Bytes      int64 // bytes of the events delivered, as received
-	KeepAlives int64 // keep-alives received (never delivered)
-	Duplicates int64 // events dropped as already delivered
-	Malformed  int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
-	Oversized  int64 // frames larger than the max event size, skipped
-	Torn       int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
-	Unknown    int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
-	Connects   int64 // successful connections
-	Failures   int64 // failed connection attempts
-	Reconnects map[Cause]int64
-	Gaps       int64 // possible gaps reported (see GapError): events may be missing
-	GapsBy     map[GapReason]int64
-	Connected  int   // receivers connected now
-	Watermark  int64 // the lowest receiver's watermark: epoch ms of the newest finished event
-	LastEvent  int64 // timestamp of the newest event delivered (epoch ms)
-	Lag        time.Duration
-	ResumedAt  int64         // fromTimestamp of the latest connection (0: live)
-	Downtime   time.Duration // how long the latest reconnect took, from the end of the previous connection
-	LastError  string        // the latest recoverable error, for status lines
+	Range  Range  // the receiver's partitions (a client's sum: the union's bounds)
+	Source string // the source's name ("http", "ws", "grpc", "octave", ...)
+	Events int64  // events delivered
+	// EventsByType counts the events delivered by type: each documented Cisco
+	// type, and TypeOther for the rest (and for every other source).
+	EventsByType map[EventType]int64
+	Bytes        int64 // bytes of the events delivered, as received
+	KeepAlives   int64 // keep-alives received (never delivered)
+	Duplicates   int64 // events dropped as already delivered
+	Malformed    int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
+	Oversized    int64 // frames larger than the max event size, skipped
+	Torn         int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
+	Unknown      int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
+	Connects     int64 // successful connections
+	Failures     int64 // failed connection attempts
+	Reconnects   map[Cause]int64
+	Gaps         int64 // possible gaps reported (see GapError): events may be missing
+	GapsBy       map[GapReason]int64
+	Connected    int   // receivers connected now
+	Watermark    int64 // the lowest receiver's watermark: epoch ms of the newest finished event
+	LastEvent    int64 // timestamp of the newest event delivered (epoch ms)
+	Lag          time.Duration
+	ResumedAt    int64         // fromTimestamp of the latest connection (0: live)
+	Downtime     time.Duration // how long the latest reconnect took, from the end of the previous connection
+	LastError    string        // the latest recoverable error, for status lines
 }
 
 // ReconnectTotal sums Reconnects.
@@ -52,6 +57,9 @@ type counters struct {
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
 	lastErr                                  string
+	byType                                   [len(documentedTypes) + 1]atomic.Int64 // the last: TypeOther
+	open                                     atomic.Bool                            // the stream is not closed
+	source                                   string
 	gapsBy                                   map[GapReason]int64 // rare: under mu
 }
 
@@ -97,6 +105,28 @@ func (c *counters) snapshot(now time.Time) Stats {
 }
 
 func (c *counters) addTo(s *Stats) {
+	if s.Range == (Range{}) {
+		s.Range = c.rng
+	} else {
+		s.Range = Range{Min: min(s.Range.Min, c.rng.Min), Max: max(s.Range.Max, c.rng.Max)}
+	}
+	if s.Source == "" {
+		s.Source = c.source
+	}
+	for i := range c.byType {
+		n := c.byType[i].Load()
+		if n == 0 {
+			continue
+		}
+		if s.EventsByType == nil {
+			s.EventsByType = map[EventType]int64{}
+		}
+		if i < len(documentedTypes) {
+			s.EventsByType[documentedTypes[i]] += n
+		} else {
+			s.EventsByType[TypeOther] += n
+		}
+	}
 	s.Events += c.events.Load()
 	s.Bytes += c.bytes.Load()
 	s.KeepAlives += c.keepAlives.Load()
