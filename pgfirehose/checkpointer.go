@@ -8,9 +8,11 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/firehose-go/firehose"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrLocked is returned by Load and Save when another session holds the
@@ -44,15 +46,18 @@ var ErrClosed = errors.New("pgfirehose: closed")
 // a session advisory lock derived from the table and the name; a second
 // process with the same name fails with ErrLocked and never writes. If the
 // connection breaks, the next call reconnects and must win the lock again.
-// Close releases the lock.
+// A process that finds the lock held waits up to WithLockWait (default 3 s)
+// for it, so a restart right after a crash does not race the old session's
+// end. Close releases the lock.
 //
 // It is safe for concurrent use.
 type Checkpointer struct {
-	pg      *pgx.ConnConfig
-	name    string
-	table   string // sanitized identifier
-	rawName string // the table as configured, for messages
-	lockKey int64
+	pg       *pgx.ConnConfig
+	name     string
+	table    string // sanitized identifier
+	rawName  string // the table as configured, for messages
+	lockKey  int64
+	lockWait time.Duration
 
 	// setup runs on every new connection after the lock is won (the Sink
 	// creates its tables there).
@@ -90,11 +95,12 @@ func newCheckpointer(dsn, name string, cfg *config) (*Checkpointer, error) {
 	h := fnv.New64a()
 	h.Write([]byte("pgfirehose\x00" + cfg.checkpointTable + "\x00" + name))
 	return &Checkpointer{
-		pg:      pg,
-		name:    name,
-		table:   ident(cfg.checkpointTable),
-		rawName: cfg.checkpointTable,
-		lockKey: int64(h.Sum64()),
+		pg:       pg,
+		name:     name,
+		table:    ident(cfg.checkpointTable),
+		rawName:  cfg.checkpointTable,
+		lockKey:  int64(h.Sum64()),
+		lockWait: cfg.lockWait,
 	}, nil
 }
 
@@ -127,12 +133,8 @@ func (c *Checkpointer) conn(ctx context.Context) (*pgx.Conn, error) {
 			db.Close(context.Background())
 		}
 	}()
-	var won bool
-	if err := db.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", c.lockKey).Scan(&won); err != nil {
-		return nil, fmt.Errorf("pgfirehose: taking the checkpoint lock: %w", err)
-	}
-	if !won {
-		return nil, fmt.Errorf("%w: checkpoint %q in %s is locked by another session (give each process its own checkpoint name)", ErrLocked, c.name, c.rawName)
+	if err := c.lock(ctx, db); err != nil {
+		return nil, err
 	}
 	if err := c.createTable(ctx, db); err != nil {
 		return nil, err
@@ -145,6 +147,37 @@ func (c *Checkpointer) conn(ctx context.Context) (*pgx.Conn, error) {
 	ok = true
 	c.db = db
 	return db, nil
+}
+
+// lock takes the session advisory lock of the name, waiting up to lockWait
+// (lock_timeout) for a previous holder's session to end: a process killed
+// a moment ago has its backend exit a moment later.
+func (c *Checkpointer) lock(ctx context.Context, db *pgx.Conn) error {
+	locked := fmt.Errorf("%w: checkpoint %q in %s is locked by another session (give each process its own checkpoint name)", ErrLocked, c.name, c.rawName)
+	if c.lockWait <= 0 {
+		var won bool
+		if err := db.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", c.lockKey).Scan(&won); err != nil {
+			return fmt.Errorf("pgfirehose: taking the checkpoint lock: %w", err)
+		}
+		if !won {
+			return locked
+		}
+		return nil
+	}
+	if _, err := db.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", max(c.lockWait.Milliseconds(), 1))); err != nil {
+		return fmt.Errorf("pgfirehose: taking the checkpoint lock: %w", err)
+	}
+	_, err := db.Exec(ctx, "SELECT pg_advisory_lock($1)", c.lockKey)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return locked
+	}
+	if err != nil {
+		return fmt.Errorf("pgfirehose: taking the checkpoint lock: %w", err)
+	}
+	if _, err := db.Exec(ctx, "RESET lock_timeout"); err != nil {
+		return fmt.Errorf("pgfirehose: taking the checkpoint lock: %w", err)
+	}
+	return nil
 }
 
 func (c *Checkpointer) createTable(ctx context.Context, db *pgx.Conn) error {
@@ -293,6 +326,9 @@ func (c *Checkpointer) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	// Unlock first: the server releases a closed session's locks only when
+	// its backend has exited, which a quick restart could race.
+	c.db.Exec(ctx, "SELECT pg_advisory_unlock($1)", c.lockKey)
 	err := c.db.Close(ctx)
 	c.db = nil
 	return err

@@ -131,7 +131,7 @@ func TestAdvisoryLockFencesSecondProcess(t *testing.T) {
 	if err := first.Save(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
-	second, err := pgfirehose.NewCheckpointer("", "fenced", pgfirehose.WithCheckpointTable(ckTable))
+	second, err := pgfirehose.NewCheckpointer("", "fenced", pgfirehose.WithCheckpointTable(ckTable), pgfirehose.WithLockWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ const (
 	DefaultEventTable      = "firehose_events"
 	DefaultBatchSize       = 1000
 	DefaultBatchWait       = time.Second
+	DefaultLockWait        = 3 * time.Second
 )
 
 // Option configures a Checkpointer or a Sink.
@@ -23,6 +24,7 @@ type config struct {
 	eventTable      string
 	batch           int
 	wait            time.Duration
+	lockWait        time.Duration
 }
 
 func defaultConfig() *config {
@@ -31,6 +33,7 @@ func defaultConfig() *config {
 		eventTable:      DefaultEventTable,
 		batch:           DefaultBatchSize,
 		wait:            DefaultBatchWait,
+		lockWait:        DefaultLockWait,
 	}
 }
 
@@ -93,6 +96,20 @@ func WithBatchWait(d time.Duration) Option {
 			return fmt.Errorf("pgfirehose: batch wait %v: want > 0", d)
 		}
 		c.wait = d
+		return nil
+	}
+}
+
+// WithLockWait sets how long the first Load (or a reconnect) waits for the
+// checkpoint's advisory lock before it fails with ErrLocked (default 3 s):
+// long enough for the session of a process killed a moment ago to end. Zero
+// means do not wait; negative is an error.
+func WithLockWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("pgfirehose: lock wait %v: want >= 0", d)
+		}
+		c.lockWait = d
 		return nil
 	}
 }
