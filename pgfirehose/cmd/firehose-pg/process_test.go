@@ -103,8 +103,8 @@ func TestKillMidBatchIsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close(ctx)
-	prefix := fmt.Sprintf("p%d", os.Getpid())
+	t.Cleanup(func() { db.Close(context.Background()) }) // after the drop below
+	prefix := fmt.Sprintf("p%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	events, ckpt := prefix+"_events", prefix+"_ckpt"
 	t.Cleanup(func() { db.Exec(context.Background(), "DROP TABLE IF EXISTS "+events+", "+ckpt) })
 
