@@ -141,6 +141,9 @@ func (b *Bridge) Run(ctx context.Context, opts ...firehose.Option) (err error) {
 	if f := b.err(); f != nil {
 		return f // a Kafka failure wins over how the source ended
 	}
+	if errors.Is(context.Cause(ctx), errLimit) && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, firehose.ErrClosed)) {
+		return nil
+	}
 	return err
 }
 
@@ -172,12 +175,19 @@ func (b *Bridge) handle(ctx context.Context, ev *firehose.Event) error {
 			{Key: HeaderTimestamp, Value: strconv.AppendInt(nil, ev.Timestamp(), 10)},
 		},
 	}
-	b.produced.Add(1)
+	n := b.produced.Add(1)
 	// Not ctx: its end (SIGTERM) must not fail records already accepted;
 	// they are flushed and checkpointed on the way out.
 	b.cl.Produce(context.WithoutCancel(ctx), rec, b.promise)
+	if n == b.cfg.maxEvents {
+		b.mu.Lock()
+		b.stop(errLimit) // this event is finished: the final checkpoint covers it
+		b.mu.Unlock()
+	}
 	return nil
 }
+
+var errLimit = errors.New("kafkafirehose: max events reached")
 
 func (b *Bridge) promise(r *kgo.Record, err error) {
 	if err != nil {

@@ -45,6 +45,7 @@ type config struct {
 	flushTimeout    time.Duration
 	txnTimeout      time.Duration
 	kgoOpts         []kgo.Opt
+	maxEvents       int64
 	logger          *slog.Logger
 }
 
@@ -191,4 +192,16 @@ func validTopic(t string) error {
 		return fmt.Errorf("topic %q: only ASCII letters, digits, '.', '_' and '-'", t)
 	}
 	return nil
+}
+
+// WithMaxEvents makes Run return nil once n events were forwarded, after
+// they are acknowledged and checkpointed. Default 0: no limit.
+func WithMaxEvents(n int64) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("kafkafirehose: max events %d: want >= 0", n)
+		}
+		c.maxEvents = n
+		return nil
+	}
 }
