@@ -297,3 +297,35 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCountExitsZero: --count stops the bridge with exit 0 once that many
+// events are acknowledged and checkpointed.
+func TestCountExitsZero(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := firehosetest.NewServer(firehosetest.WithHistory(1000, time.Second))
+	defer srv.Close()
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"--brokers", c.ListenAddrs()[0], "--topic", "t", "--exactly-once",
+		"--endpoint", srv.URL, "--from", "1m", "--count", "300"}, &stderr, func(k string) string {
+		if k == "FIREHOSE_API_KEY" {
+			return "test-key"
+		}
+		return ""
+	})
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if n := len(readAll(t, c.ListenAddrs(), "t", true)); n != 300 {
+		t.Fatalf("%d committed records, want 300", n)
+	}
+	if n := len(readAll(t, c.ListenAddrs(), "t-checkpoints", true)); n != 1 {
+		t.Fatalf("%d checkpoint keys, want 1", n)
+	}
+	if !strings.Contains(stderr.String(), "300 events") {
+		t.Fatalf("no final status line: %s", stderr.String())
+	}
+}
