@@ -279,8 +279,7 @@ func (c *Checkpointer) decodeRow(lo, hi int, wm int64, seen, cursor []byte) (fir
 		}
 		rc.Seen[i] = e
 	}
-	// TODO(cursor): rc.Cursor = cursor — once RangeCheckpoint has Cursor []byte.
-	_ = cursor
+	rc.Cursor = cursor
 	return rc, nil
 }
 
@@ -309,7 +308,7 @@ func (c *Checkpointer) write(ctx context.Context, tx pgx.Tx, cp *firehose.Checkp
 			binary.BigEndian.PutUint64(seen[16*i:], e.Fingerprint)
 			binary.BigEndian.PutUint64(seen[16*i+8:], uint64(e.Timestamp))
 		}
-		var cursor []byte // TODO(cursor): cursor = r.Cursor — once RangeCheckpoint has Cursor []byte.
+		cursor := r.Cursor
 		b.Queue(`INSERT INTO `+c.table+` (name, range_min, range_max, watermark, seen, cursor, saved_at)
 VALUES ($1, $2, $3, $4, $5, $6, now())`, c.name, int16(r.Range.Min), int16(r.Range.Max), r.Watermark, seen, cursor)
 	}
