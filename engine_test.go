@@ -358,6 +358,15 @@ func TestBadOptions(t *testing.T) {
 		"max event":           {firehose.WithMaxEventSize(10)},
 		"backoff":             {firehose.WithBackoff(time.Second, time.Millisecond)},
 		"key newline":         {firehose.WithAPIKey("a\nb")},
+		"key control char":    {firehose.WithAPIKey("abc\x01def")},
+		"key non-ASCII":       {firehose.WithAPIKey("clé-secrète")},
+		"key empty":           {firehose.WithAPIKey("")},
+		"no key":              {},
+		"key and no key":      {firehose.WithAPIKey("k"), firehose.WithoutAPIKey()},
+		"region and endpoint": {firehose.WithRegion(firehose.RegionEurope), firehose.WithEndpoint("https://x.test")},
+		"endpoint and region": {firehose.WithEndpoint("https://x.test"), firehose.WithRegion(firehose.RegionEurope)},
+		"receiver and range":  {firehose.WithReceiver(0, 4), firehose.WithPartitions(1, 3)},
+		"range and receiver":  {firehose.WithPartitions(1, 3), firehose.WithReceiver(0, 4)},
 		"http client for ws":  {firehose.WithTransport(firehose.TransportWebSocket), firehose.WithHTTPClient(&http.Client{})},
 	}
 	for name, opts := range cases {
@@ -367,8 +376,14 @@ func TestBadOptions(t *testing.T) {
 			}
 		})
 	}
-	if _, err := firehose.New(); err != nil {
-		t.Fatalf("defaults rejected: %v", err)
+	for name, opts := range map[string][]firehose.Option{
+		"defaults with a key": {firehose.WithAPIKey("k")},
+		"no key, said so":     {firehose.WithoutAPIKey()},
+		"endpoint twice":      {firehose.WithAPIKey("k"), firehose.WithEndpoint("https://a.test"), firehose.WithEndpoint("https://b.test")},
+	} {
+		if _, err := firehose.New(opts...); err != nil {
+			t.Fatalf("%s rejected: %v", name, err)
+		}
 	}
 }
 

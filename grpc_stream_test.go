@@ -406,7 +406,7 @@ func TestGRPCDialTarget(t *testing.T) {
 		{"http://[::1]:9000", nil, "[::1]:9000"},
 		{"http://firehosetest.invalid", []Option{WithDialer(dial)}, "passthrough:///firehosetest.invalid:80"},
 	} {
-		c, err := New(append([]Option{WithEndpoint(tc.url), WithTransport(TransportGRPC)}, tc.opts...)...)
+		c, err := New(append([]Option{WithEndpoint(tc.url), WithTransport(TransportGRPC), WithoutAPIKey()}, tc.opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

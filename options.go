@@ -94,6 +94,10 @@ type config struct {
 	preSave        func() error
 	now            func() time.Time
 
+	noKey      bool   // WithoutAPIKey
+	endpointBy string // the option that chose the endpoint
+	rngBy      string // the option that chose the partitions
+
 	source    *SourceSpec // the firehose: WithSource's, or Cisco's on the configured transport
 	ciscoOpts []string    // the Cisco-only options given, refused beside WithSource
 	secrets   redactor    // what never leaves the engine: the key, the source's secrets
@@ -118,6 +122,17 @@ func defaultConfig() *config {
 	}
 }
 
+// choose records which option set a choice; two different ones conflict
+// (WithRegion and WithEndpoint both pick the host), the same one twice is
+// the later value winning.
+func (c *config) choose(by *string, name string) error {
+	if *by != "" && *by != name {
+		return fmt.Errorf("firehose: %s and %s conflict: both choose the same setting", *by, name)
+	}
+	*by = name
+	return nil
+}
+
 func (c *config) validate() error {
 	if err := c.rng.Validate(); err != nil {
 		return err
@@ -128,6 +143,12 @@ func (c *config) validate() error {
 		}
 		c.secrets = newRedactor(c.source.Secrets...)
 	} else {
+		if c.key == "" && !c.noKey {
+			return errors.New("firehose: no API key: give WithAPIKey (or WithoutAPIKey for an endpoint that needs none)")
+		}
+		if c.key != "" && c.noKey {
+			return errors.New("firehose: WithAPIKey and WithoutAPIKey conflict")
+		}
 		c.source = ciscoSpec(c)
 		c.secrets = newRedactor(string(c.key))
 	}
@@ -158,10 +179,28 @@ func (c *config) validate() error {
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
 		c.ciscoOpts = append(c.ciscoOpts, "WithAPIKey")
-		if strings.ContainsAny(key, "\r\n") {
-			return errors.New("firehose: API key contains a line break")
+		if key == "" {
+			return errors.New("firehose: WithAPIKey: empty key (for an endpoint that needs none, use WithoutAPIKey)")
+		}
+		// A header value or gRPC metadata can carry only visible ASCII: a key
+		// with anything else could never be sent, and would be retried forever.
+		for i := 0; i < len(key); i++ {
+			if key[i] <= ' ' || key[i] > '~' {
+				return fmt.Errorf("firehose: WithAPIKey: the key has a byte 0x%02x at offset %d: only visible ASCII can be sent", key[i], i)
+			}
 		}
 		c.key = secret(key)
+		return nil
+	}
+}
+
+// WithoutAPIKey says the endpoint needs no key (a local mock, a proxy that
+// adds it). Without it, a Cisco client with no WithAPIKey is an error from
+// New, rather than a stream that retries 401s or hangs.
+func WithoutAPIKey() Option {
+	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithoutAPIKey")
+		c.noKey = true
 		return nil
 	}
 }
@@ -187,6 +226,9 @@ func WithEndpoint(rawURL string) Option {
 			u.Path = EventsPath
 		}
 		u.RawQuery, u.Fragment = "", ""
+		if err := c.choose(&c.endpointBy, "WithEndpoint"); err != nil {
+			return err
+		}
 		c.endpoint = u
 		return nil
 	}
@@ -203,7 +245,12 @@ func WithRegion(r Region) Option {
 		default:
 			return fmt.Errorf("firehose: region %q: want io, eu or sg", r)
 		}
-		return WithEndpoint("https://partners.ciscospaces." + string(r))(c)
+		if err := c.choose(&c.endpointBy, "WithRegion"); err != nil {
+			return err
+		}
+		u, _ := url.Parse("https://partners.ciscospaces." + string(r) + EventsPath)
+		c.endpoint = u
+		return nil
 	}
 }
 
@@ -230,6 +277,9 @@ func WithPartitions(min, max int) Option {
 		if err := r.Validate(); err != nil {
 			return err
 		}
+		if err := c.choose(&c.rngBy, "WithPartitions"); err != nil {
+			return err
+		}
 		c.rng = r
 		return nil
 	}
@@ -242,6 +292,9 @@ func WithReceiver(i, n int) Option {
 	return func(c *config) error {
 		r, err := Receiver(i, n)
 		if err != nil {
+			return err
+		}
+		if err := c.choose(&c.rngBy, "WithReceiver"); err != nil {
 			return err
 		}
 		c.rng = r
