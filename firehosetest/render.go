@@ -109,6 +109,7 @@ type location struct {
 
 type device struct {
 	id, mac, ipv4   string
+	ipv6            string // link-local, for about half the devices
 	manufacturer    string
 	os, osVersion   string
 	typ             string
@@ -233,6 +234,9 @@ func newDevice(r *rng, te *tenant) *device {
 		typ:          o[3],
 		visit:        "visit-" + strconv.FormatUint(r.u64()>>1, 10),
 	}
+	if m := d.mac; m[len(m)-1]%2 == 0 {
+		d.ipv6 = "fe80::" + m[0:2] + m[3:5] + ":" + m[6:8] + m[9:11] + ":" + m[12:14] + m[15:17]
+	}
 	if r.chance(0.3) {
 		d.userID = "user-" + hex32(uint32(r.u64()))
 	}
@@ -336,7 +340,7 @@ func appendSocial(w *jw, d *device) {
 		w.str("id", "fb-"+d.id[7:15])
 		w.str("firstName", d.profileFirst)
 		w.str("lastName", d.profileLast)
-		w.str("middleName", "")
+		w.str("middleName", d.profileLast[:1]+".")
 		w.str("name", d.profileFirst+" "+d.profileLast)
 		w.str("shortName", d.profileFirst)
 		w.str("nameFormat", "{first} {last}")
@@ -359,7 +363,7 @@ func appendSocial(w *jw, d *device) {
 		w.boolean("profileVerified", len(d.profileFirst)%2 == 0)
 		w.str("utcOffset", "+00:00")
 		w.str("timeZone", "UTC")
-		w.boolean("geoEnabled", false)
+		w.boolean("geoEnabled", len(d.profileLast)%2 == 0)
 		w.str("lang", "en")
 		appendAttributes(w, "attributes", "verifiedType", "none")
 		w.end()
@@ -454,7 +458,13 @@ func appendDLU(b []byte, m *meta, te *tenant, r *rng, model string) []byte {
 	b = strconv.AppendInt(b, -40-int64(r.intn(55)), 10)
 	b = append(b, `,"ipv4":"`...)
 	b = append(b, d.ipv4...)
-	b = append(b, `","ipv6":[]}`...)
+	b = append(b, `","ipv6":[`...)
+	if d.ipv6 != "" {
+		b = append(b, '"')
+		b = append(b, d.ipv6...)
+		b = append(b, '"')
+	}
+	b = append(b, "]}"...)
 	return b
 }
 
@@ -528,8 +538,8 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.fixed("length", 1200, 1)
 		w.fixed("width", 805, 1)
 		w.fixed("height", 35, 1)
-		w.fixed("offsetX", 0, 1)
-		w.fixed("offsetY", 0, 1)
+		w.fixed("offsetX", 125, 1)
+		w.fixed("offsetY", -75, 1)
 		w.end()
 		w.end()
 		w.end()
@@ -551,7 +561,11 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		} else {
 			w.strs("macFilters")
 		}
-		w.strs("iotGroups")
+		if r.chance(0.5) {
+			w.strs("iotGroups", te.group)
+		} else {
+			w.strs("iotGroups")
+		}
 	case typeAccountAdminActivation:
 		w.str("changeType", changeTypes[[...]int{0, 1, 3}[r.intn(3)]])
 		w.key("loginEmail")
@@ -579,7 +593,7 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.int("soundLevel", 25+r.intn(40))
 		w.str("ambientLight", [...]string{"DARK", "DIM", "BRIGHT"}[r.intn(3)])
 		w.int("reverberationTime", 200+r.intn(600))
-		w.boolean("closeProximity", r.chance(0.2))
+		w.boolean("closeProximity", r.chance(0.5))
 		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
 	case typeDevicePresence:
 		k := r.intn(len(devicePresenceKind))
@@ -617,17 +631,24 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.obj("user")
 		w.hexStr("userId", "user-", uint32(r.u64()))
 		w.strs("deviceIds", d.id)
-		w.strs("tags")
-		w.str("mobile", "")
-		w.str("email", d.profileEmail)
-		w.str("gender", "GENDER_NOT_AVAILABLE")
-		w.str("firstName", d.profileFirst)
-		w.str("lastName", d.profileLast)
-		w.str("postalCode", "")
-		if full || r.chance(0.2) {
+		if rich := full || r.chance(0.2); rich { // a user with a full profile
+			w.strs("tags", "VIP")
+			w.str("mobile", d.profileMobile)
+			w.str("email", d.profileEmail)
+			w.str("gender", d.profileGender)
+			w.str("firstName", d.profileFirst)
+			w.str("lastName", d.profileLast)
+			w.str("postalCode", d.profilePostcode)
 			appendAttributes(w, "attributes", "department", "Engineering")
 			appendSocial(w, d)
 		} else {
+			w.strs("tags")
+			w.str("mobile", "")
+			w.str("email", d.profileEmail)
+			w.str("gender", "GENDER_NOT_AVAILABLE")
+			w.str("firstName", d.profileFirst)
+			w.str("lastName", d.profileLast)
+			w.str("postalCode", "")
 			w.strs("attributes")
 			w.strs("socialNetworkInfo")
 		}
@@ -894,8 +915,16 @@ func iotDeviceInfo(w *jw, te *tenant, r *rng) string {
 	w.b = append(w.b, '"')
 	w.str("manufacturer", iotMakers[r.intn(len(iotMakers))])
 	w.intStr("companyId", "", int64(r.intn(4096)))
-	w.str("serviceUuid", "")
-	w.str("label", "")
+	if kind == "IOT_BLE_DEVICE" { // a BLE tag advertises a service and carries a label
+		w.str("serviceUuid", "0000feaa-0000-1000-8000-00805f9b34fb")
+		w.key("label")
+		w.b = append(w.b, `"Asset `...)
+		w.b = appendHexUpper(w.b, x>>16&0xffff, 4)
+		w.b = append(w.b, '"')
+	} else {
+		w.str("serviceUuid", "")
+		w.str("label", "")
+	}
 	w.end()
 	return kind
 }
@@ -950,8 +979,13 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng, full bool) {
 	w.i64("deviceRtcTime", ts/1000)
 	if ble || has(0.5) {
 		w.obj("battery")
-		w.fixed("value", int64(r.intn(101)), 0)
-		w.str("unit", "PERCENTAGE")
+		if r.chance(0.3) {
+			w.fixed("value", 2800+int64(r.intn(500)), 0)
+			w.str("unit", "MILLI_VOLTS")
+		} else {
+			w.fixed("value", int64(r.intn(101)), 0)
+			w.str("unit", "PERCENTAGE")
+		}
 		w.i64("lastRetrieved", ts-int64(r.intn(600000)))
 		w.end()
 	}
@@ -961,8 +995,7 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng, full bool) {
 		w.i64("timestamp", ts-int64(r.intn(600000)))
 		w.end()
 	}
-	beacon := ble && r.chance(0.5)
-	if full || beacon {
+	if full || ble && r.chance(0.5) {
 		w.obj("iBeacon")
 		w.mac("beaconMacAddress", r.u64())
 		w.uuid("uuid", r)
@@ -971,7 +1004,7 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng, full bool) {
 		w.int("advertizedTxPower", -59-r.intn(10))
 		w.end()
 	}
-	if full || !beacon && ble && r.chance(0.3) {
+	if full || ble { // a BLE tag sends Eddystone frames, and iBeacon ones half the time
 		w.obj("eddyStone")
 		w.mac("beaconMacAddress", r.u64())
 		switch r.intn(3) { // the frame: one of three
@@ -1041,7 +1074,7 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng, full bool) {
 		w.int("soundLevel", 25+r.intn(40))
 		w.str("ambientLight", [...]string{"DARK", "DIM", "BRIGHT"}[r.intn(3)])
 		w.int("reverberationTime", 200+r.intn(600))
-		w.boolean("closeProximity", r.chance(0.2))
+		w.boolean("closeProximity", r.chance(0.5))
 		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
 		w.end()
 	}
