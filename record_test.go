@@ -22,11 +22,15 @@ import (
 )
 
 // sharedSample reads a captured Cisco sample from the shared folder beside
-// the repository (never copied into it); the test skips when it is absent.
+// the repository (never copied into it); the test skips when it is absent
+// (fails with FIREHOSE_REQUIRE_SAMPLES=1).
 func sharedSample(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "shared", "cisco-samples", name))
 	if errors.Is(err, fs.ErrNotExist) {
+		if os.Getenv("FIREHOSE_REQUIRE_SAMPLES") == "1" {
+			t.Fatalf("sample %s not found and FIREHOSE_REQUIRE_SAMPLES=1", name)
+		}
 		t.Skipf("sample %s not found (shared/cisco-samples is not beside the repo)", name)
 	}
 	if err != nil {
