@@ -152,9 +152,9 @@ func jsonValueDiffs(path string, want, got any) []string {
 	}
 }
 
-// documentedTypes are the event types of the proto's EventType enum but
+// protoTypeNames are the event types of the proto's EventType enum but
 // KEEP_ALIVE: those the log serves.
-func documentedTypes() []string {
+func protoTypeNames() []string {
 	var out []string
 	for n, name := range firehosev1.EventType_name {
 		if n != int32(firehosev1.EventType_KEEP_ALIVE) {
@@ -281,7 +281,7 @@ func TestOneJSONPerEventOnEveryChannel(t *testing.T) {
 		}
 	}
 	for _, tr := range channels {
-		for _, typ := range documentedTypes() {
+		for _, typ := range protoTypeNames() {
 			if seen[tr][typ] == 0 {
 				t.Errorf("%s: no %s event served", tr, typ)
 			}
