@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/firehose-go/firehose/internal/dedupe"
@@ -211,115 +210,6 @@ func (c *checkpoints) save(ctx context.Context, rc RangeCheckpoint, live []Range
 	}
 	slices.SortFunc(out.Ranges, func(a, b RangeCheckpoint) int { return a.Range.Min - b.Range.Min })
 	return c.store.Save(ctx, out)
-}
-
-// checkpointState is one stream's part: when a save is due, the snapshot is
-// taken on the delivery goroutine, between two events.
-type checkpointState struct {
-	shared *checkpoints
-	live   []Range // every range this process receives
-	due    atomic.Bool
-	timer  *time.Timer
-	skip   uint64 // the fingerprint of an event a handler failed on: never saved as seen
-}
-
-func (s *stream) attachCheckpoints(shared *checkpoints, live []Range) {
-	if shared == nil {
-		return
-	}
-	cs := &checkpointState{shared: shared, live: live}
-	cs.timer = time.AfterFunc(shared.every, func() { cs.due.Store(true) })
-	s.ckpt = cs
-}
-
-// loadCheckpoint applies the checkpoint before the first connection.
-func (s *stream) loadCheckpoint(ctx context.Context) error {
-	if s.ckpt == nil || s.loaded {
-		return nil
-	}
-	cp, err := s.ckpt.shared.load(ctx)
-	if err != nil {
-		return err
-	}
-	s.loaded = true
-	if cp == nil {
-		return nil
-	}
-	rc, found, covered := cp.seed(s.rng)
-	if !found {
-		return nil
-	}
-	for _, e := range rc.Seen {
-		s.win.Add(e.Fingerprint, e.Timestamp)
-	}
-	if cur, ok := s.src.(Cursor); ok && rc.Cursor != nil {
-		if err := cur.LoadCursor(rc.Cursor); err != nil {
-			return &checkpointError{err: fmt.Errorf("range %s: the source's cursor: %w", s.rng, err)}
-		}
-	}
-	if !covered {
-		// Some partitions of this range never had a position: resume all of it
-		// from the older of the configured start and the checkpoint's, so
-		// nothing of those partitions is skipped (live would skip them).
-		from := rc.Watermark - s.cfg.margin.Milliseconds()
-		if s.pos.start > 0 {
-			from = min(from, s.pos.start)
-		}
-		s.pos.start = max(from, 1)
-		s.cfg.logger.Warn("firehose: checkpoint covers only part of this range", "range", s.rng.String(), "from", s.pos.start)
-		return nil
-	}
-	s.pos.wm = rc.Watermark
-	s.st.watermark.Store(s.pos.wm)
-	s.cfg.logger.Info("firehose: resuming from checkpoint", "range", s.rng.String(), "watermark", rc.Watermark, "seen", len(rc.Seen))
-	return nil
-}
-
-// tick saves when the interval has passed. Called between two events.
-func (c *checkpointState) tick(s *stream) {
-	if !c.due.Load() {
-		return
-	}
-	c.due.Store(false)
-	if err := c.saveNow(s); err != nil {
-		s.cfg.logger.Error("firehose: checkpoint not saved", "range", s.rng.String(), "err", err)
-		s.st.setLastError(s.redactString(err.Error()))
-		s.hookError(err)
-	}
-	c.timer.Reset(c.shared.every)
-}
-
-// final saves on Close.
-func (c *checkpointState) final(s *stream) error {
-	c.timer.Stop()
-	if !s.loaded || s.pos.wm == 0 {
-		return nil // nothing was resumed or finished: keep what is there
-	}
-	return c.saveNow(s)
-}
-
-func (c *checkpointState) saveNow(s *stream) error {
-	if c.shared.preSave != nil {
-		if err := c.shared.preSave(); err != nil {
-			return fmt.Errorf("firehose: checkpoint not saved: pre-save hook: %w", err)
-		}
-	}
-	rc := RangeCheckpoint{Range: s.rng, Watermark: s.pos.wm}
-	if cur, ok := s.src.(Cursor); ok {
-		rc.Cursor = cur.SaveCursor()
-	}
-	if s.pos.wm > 0 {
-		since := s.pos.wm - s.cfg.margin.Milliseconds()
-		s.win.Recent(since, func(fp uint64, ts int64) bool {
-			if fp != c.skip {
-				rc.Seen = append(rc.Seen, SeenEvent{Fingerprint: fp, Timestamp: ts})
-			}
-			return true
-		})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return c.shared.save(ctx, rc, c.live)
 }
 
 // FileCheckpointer keeps a checkpoint in one file, written atomically: a

@@ -13,7 +13,8 @@ type Client struct {
 	cfg *config
 
 	mu    sync.Mutex
-	stats []*counters // every stream opened, for Stats
+	stats []*counters        // every stream opened, for Stats
+	ckpts []*checkpointState // the open streams' checkpoints, for CheckpointSoon
 }
 
 // New returns a Client configured by opts. It validates every option and does
@@ -50,7 +51,7 @@ func (c *Client) Open(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.attachCheckpoints(newCheckpoints(c.cfg), []Range{c.cfg.rng})
+	c.attachCheckpoints(s, newCheckpoints(c.cfg), []Range{c.cfg.rng})
 	if err := s.open(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -93,7 +94,7 @@ func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) er
 	if err != nil {
 		return err
 	}
-	s.attachCheckpoints(newCheckpoints(c.cfg), []Range{c.cfg.rng})
+	c.attachCheckpoints(s, newCheckpoints(c.cfg), []Range{c.cfg.rng})
 	return drive(ctx, s, loop)
 }
 
@@ -101,8 +102,15 @@ func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) er
 // checkpoint) is returned when nothing else went wrong.
 func drive(ctx context.Context, s *stream, loop func(context.Context, *stream) error) (err error) {
 	defer func() {
-		if cerr := s.Close(); cerr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		// The final checkpoint's error always reaches the caller: alone when
+		// the run ended normally (ctx done), beside the run's own otherwise.
+		cerr := s.Close()
+		switch {
+		case cerr == nil:
+		case err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			err = cerr
+		default:
+			err = errors.Join(err, cerr)
 		}
 	}()
 	if err := s.open(ctx); err != nil {
@@ -125,6 +133,34 @@ func (c *Client) Stats() Stats {
 	c.mu.Unlock()
 	s.finish(c.cfg.now())
 	return s
+}
+
+// attachCheckpoints gives s its part of shared and lists it for CheckpointSoon.
+func (c *Client) attachCheckpoints(s *stream, shared *checkpoints, live []Range) {
+	s.attachCheckpoints(shared, live)
+	if s.ckpt != nil {
+		c.mu.Lock()
+		c.ckpts = append(c.ckpts, s.ckpt)
+		c.mu.Unlock()
+	}
+}
+
+// CheckpointSoon asks every open stream of this client to save its
+// checkpoint at the next chance: between two events, or at once when it is
+// waiting for the network. A sink that commits its own batches calls it
+// when a batch is full, so the checkpoint follows the batch. It does nothing
+// without WithCheckpointer.
+func (c *Client) CheckpointSoon() {
+	if c == nil || c.cfg == nil {
+		return
+	}
+	c.mu.Lock()
+	cps := append([]*checkpointState(nil), c.ckpts...)
+	c.mu.Unlock()
+	for _, cs := range cps {
+		cs.due.Store(true)
+		cs.timer.Reset(0) // a parked stream saves now; an active one at its next tick
+	}
 }
 
 // ReceiverStats returns one snapshot per receiver stream that is open now,

@@ -20,6 +20,9 @@ type connection struct {
 	newHere int  // new events delivered on it
 	dups    int  // duplicates received on it
 	lastDup bool // its latest frame was a duplicate: it ended inside the replay
+	opened  time.Time
+	// futureSeen: an event from the future was reported on it already.
+	futureSeen bool
 }
 
 // retryState paces the attempts.
@@ -29,6 +32,7 @@ type retryState struct {
 	fails   int           // consecutive failed attempts
 	ended   error         // why the previous connection ended
 	endedAt time.Time
+	lastTry time.Time // when the latest attempt started
 }
 
 func newRetryState(cfg *config) retryState {
@@ -50,21 +54,36 @@ func (s *stream) healthy() {
 // first; it returns only a connection or an error that ends the stream.
 func (s *stream) ensureConn(ctx context.Context) error {
 	for s.cur.c == nil {
+		// Never two attempts closer than the floor, whatever ended the last
+		// connection: a server that ends every connection at once must not
+		// get a connection per round trip.
+		if !s.retry.lastTry.IsZero() {
+			s.retry.wait = max(s.retry.wait, s.cfg.backoffInitial-s.cfg.now().Sub(s.retry.lastTry))
+		}
 		if s.retry.wait > 0 {
-			if err := s.sleep(ctx, s.retry.wait); err != nil {
+			if s.ckpt != nil {
+				s.ckpt.beforeSleep(s)
+			}
+			s.park()
+			err := s.sleep(ctx, s.retry.wait)
+			s.unpark()
+			if err != nil {
 				return err
 			}
 			s.retry.wait = 0
 		}
+		s.retry.lastTry = s.cfg.now()
 		req := s.request()
 		cctx, cancel := context.WithCancelCause(s.life)
 		s.cmu.Lock()
 		s.ccancel = cancel
 		s.cmu.Unlock()
 		w := startWatchdog(&s.progress, s.cfg.idle, cancel)
+		s.park()
 		s.progress.Add(1) // the handshake counts as waiting
 		c, err := s.src.Connect(cctx, req)
 		s.progress.Add(1)
+		s.unpark()
 		if err != nil {
 			w.stop()
 			if cctx.Err() != nil {
@@ -88,7 +107,7 @@ func (s *stream) ensureConn(ctx context.Context) error {
 			s.hookError(err)
 			continue
 		}
-		s.cur = connection{c: c, ctx: cctx, watch: w}
+		s.cur = connection{c: c, ctx: cctx, watch: w, opened: s.cfg.now()}
 		s.connected(req, c)
 	}
 	return nil
@@ -101,6 +120,7 @@ func (s *stream) connected(req ConnectRequest, c Conn) {
 	s.noteLiveStart(req, c, now)
 	s.replay.check = s.spec.Resume == ResumeTimestamp && s.pos.wm > 0 && req.From > 0
 	s.replay.floor = s.pos.wm + s.cfg.margin.Milliseconds()
+	s.replay.keepAlives = 0
 	s.st.connects.Add(1)
 	s.st.connected.Store(true)
 	s.st.resumedFrom.Store(req.From)
@@ -127,6 +147,7 @@ func (s *stream) endConn(ctx context.Context, err error) error {
 	}
 	ended := s.cur
 	newHere := ended.newHere
+	lasted := s.cfg.now().Sub(ended.opened)
 	s.dropConn()
 	if stop := s.stopCause(ctx, err); stop != nil {
 		return stop
@@ -134,16 +155,28 @@ func (s *stream) endConn(ctx context.Context, err error) error {
 	if isFatal(err) {
 		return err
 	}
+	if stop := s.hardCap(&ended, err); stop != nil {
+		return stop
+	}
 	shrunk := s.adaptMargin(&ended)
 	kind := classify(err)
 	s.st.countReconnect(kind)
 	s.st.setLastError(s.redactString(err.Error()))
 	s.retry.ended, s.retry.endedAt = err, s.cfg.now()
+	healthy := newHere > 0 && lasted >= DefaultHealthyAfter
+	if healthy {
+		s.retry.bo.Reset() // a connection that worked for a while starts the backoff over
+	}
 	switch {
 	case kind == CauseRateLimited:
 		s.retry.wait = s.delay(err) // asked to wait: never at once, even after progress
-	case kind == CauseIdle || kind == CauseCanceled || newHere > 0 || shrunk:
-		s.retry.wait = 0 // the first retry after a working connection goes at once
+	case kind == CauseIdle || kind == CauseCanceled || healthy || shrunk:
+		s.retry.wait = 0 // at once (the floor between attempts still applies)
+	case newHere > 0:
+		// Progress on a short connection: the backoff grows (a server that
+		// ends each connection after one event must not get a hot loop), but
+		// a stream making progress never waits long.
+		s.retry.wait = min(s.delay(err), DefaultProgressWaitCap)
 	default:
 		s.retry.wait = s.delay(err)
 	}
@@ -187,13 +220,16 @@ func (s *stream) stopCause(ctx context.Context, err error) error {
 func (s *stream) delay(err error) time.Duration {
 	d := s.retry.bo.NextBackOff()
 	var se *StatusError
-	if errors.As(err, &se) && se.Code == 429 {
-		if se.retryAfterSet {
-			// The server said how long; never less than the backoff, so a
-			// "Retry-After: 0" repeated cannot turn into a hot loop.
+	if errors.As(err, &se) {
+		switch {
+		case se.Code == 429:
+			// Never less than the floor a 429 without the header gets, so a
+			// "Retry-After: 0" (or a date in the past) cannot make a hot loop.
+			return min(max(se.RetryAfter, d, DefaultRateLimitFloor), DefaultRetryAfterCap)
+		case se.retryAfterSet:
+			// A 503 that says how long: as long as it says, capped.
 			return min(max(se.RetryAfter, d), DefaultRetryAfterCap)
 		}
-		return max(d, DefaultRateLimitFloor)
 	}
 	if errors.Is(err, ErrTryLater) {
 		return max(d, DefaultRateLimitFloor)

@@ -3,6 +3,7 @@ package firehose
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,8 @@ type position struct {
 	wm     int64 // watermark: the highest timestamp among finished events (0: none)
 	start  int64 // the configured start or the checkpoint's (0: live)
 	liveAt int64 // resume point of a live start before its first event
+	floor  int64 // events older than this are dropped: the configured start (0: none)
+	limit  int64 // the latest bound of the clock plus the skew allowance seen
 }
 
 func newStream(cfg *config, spec *SourceSpec, src Source, rng Range, st *counters) *stream {
@@ -93,7 +96,7 @@ func newStream(cfg *config, spec *SourceSpec, src Source, rng Range, st *counter
 		cfg: cfg, spec: spec, src: src, rng: rng, st: st,
 		win:  dedupe.New(cfg.dedupeCap),
 		life: life, kill: kill,
-		pos:    position{start: cfg.start},
+		pos:    position{start: cfg.start, floor: cfg.start},
 		retry:  newRetryState(cfg),
 		replay: replayState{margin: cfg.margin},
 	}
@@ -142,9 +145,11 @@ func (s *stream) advance(ctx context.Context) error {
 			return s.fail(err)
 		}
 		s.f.cisco.format = formatFrame // a Source's Next fills only the public fields
-		s.progress.Add(1)              // waiting for bytes: the idle clock runs
+		s.park()
+		s.progress.Add(1) // waiting for bytes: the idle clock runs
 		err := s.cur.c.Next(&s.f)
 		s.progress.Add(1) // not waiting: it stops
+		s.unpark()
 		if err == nil {
 			if s.admit() {
 				return nil
@@ -212,10 +217,37 @@ func (s *stream) finish() {
 		return
 	}
 	s.pos.held = false
-	if s.pos.heldTS > s.pos.wm {
-		s.pos.wm = s.pos.heldTS
-		s.st.watermark.Store(s.pos.wm)
+	ts := s.pos.heldTS
+	if ts <= s.pos.wm {
+		return
 	}
+	if ts > s.pos.limit {
+		// Past the last known bound of the clock: look again (rarely: the
+		// bound is now plus the skew allowance, renewed only when passed).
+		s.pos.limit = s.cfg.now().Add(s.cfg.skew).UnixMilli()
+		if ts > s.pos.limit {
+			s.futureEvent(ts)
+			ts = s.pos.limit
+			if ts <= s.pos.wm {
+				return
+			}
+		}
+	}
+	s.pos.wm = ts
+	s.st.watermark.Store(ts)
+}
+
+// futureEvent reports an event dated past the local clock plus the skew
+// allowance: it was delivered, but the watermark stops at the bound, or one
+// hostile timestamp (the year 2100) would make every later resume point ask
+// for nothing. Once per connection.
+func (s *stream) futureEvent(ts int64) {
+	if s.cur.futureSeen {
+		return
+	}
+	s.cur.futureSeen = true
+	s.gap(&GapError{Reason: GapFuture, Range: s.rng, From: s.pos.limit, ResumedAt: s.pos.limit,
+		Detail: fmt.Sprintf("event %q is dated %s, past the local clock plus %v: the resume point stays at the clock", string(s.f.ID), formatMillis(ts), s.cfg.skew)})
 }
 
 // abandon records that the caller failed on the event it holds: it is not
@@ -238,6 +270,7 @@ func (s *stream) admit() bool {
 	case FrameLiveness:
 		s.st.keepAlives.Add(1)
 		s.cur.lastDup = false // the server has nothing more to replay
+		s.keepAliveInReplay()
 		if s.ckpt != nil {
 			s.ckpt.tick(s) // a quiet stream still saves what was finished
 		}
@@ -247,6 +280,12 @@ func (s *stream) admit() bool {
 	}
 	if len(f.ID) == 0 {
 		s.dropped(&FrameError{Reason: DropMalformed, Size: len(f.Raw), Err: errors.New("event frame without an id")})
+		return false
+	}
+	if f.Timestamp < s.pos.floor {
+		// Older than the configured start: a replay margin, or the duplicate
+		// window's memory, must not bring back what the user asked to skip.
+		s.st.beforeStart.Add(1)
 		return false
 	}
 	if s.win.Seen(dedupe.Fingerprint(f.ID, f.Timestamp), f.Timestamp) {

@@ -106,9 +106,13 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 {
 			return 0, false
+		}
+		// Seconds past the cap would overflow a Duration: the cap applies anyway.
+		if n > int64(DefaultRetryAfterCap/time.Second) {
+			return DefaultRetryAfterCap, true
 		}
 		return time.Duration(n) * time.Second, true
 	}
@@ -117,6 +121,13 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	}
 	return 0, false
 }
+
+// ErrHardCap is what a Source wraps in the error that ends a connection
+// because a frame exceeded a limit the transport cannot skip past (gRPC's
+// receive cap). A replay would bring the same frame back: the engine resumes
+// without its replay margin once, reporting a GapSkipped, and if the frame
+// still blocks the stream it ends it with a fatal error instead of looping.
+var ErrHardCap = errors.New("firehose: a frame above the transport's hard cap ended the connection")
 
 // ErrTryLater is what a source wraps in an error that asks for the same
 // patience as a 429 (a WebSocket close 1013): the next attempt waits at least

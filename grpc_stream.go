@@ -381,7 +381,7 @@ func (c *grpcConn) fail(err error) error {
 	if n, ok := localTooLarge(err); ok {
 		// grpc-go refused a message above the receive cap and ended the
 		// stream: count the message as oversized, then reconnect.
-		c.dead = fmt.Errorf("firehose: grpc: stream ended after an oversized message: %w", err)
+		c.dead = fmt.Errorf("firehose: grpc: stream ended after a message of %d bytes: %w: %w", n, ErrHardCap, err)
 		return &FrameError{Reason: DropOversized, Size: n, Err: err}
 	}
 	return grpcError(err, c.cs.Trailer(), c.g.cfg.now())

@@ -62,6 +62,14 @@ func newHTTPTransport(cfg *config) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ReadBufferSize:        64 << 10,
+		// A relay that stops forwarding without closing leaves an HTTP/2
+		// connection that looks alive: pings find it dead within the idle
+		// timeout, so the resume request never waits on it for TCP's
+		// fifteen minutes.
+		HTTP2: &http.HTTP2Config{
+			SendPingTimeout: max(cfg.idle/3, time.Second),
+			PingTimeout:     max(min(cfg.idle/3, 15*time.Second), time.Second),
+		},
 	}
 	if cfg.dial != nil {
 		t.DialContext = cfg.dial
@@ -116,7 +124,7 @@ func (h *httpConnector) Connect(ctx context.Context, req ConnectRequest) (Conn, 
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusFromResponse("http", resp, h.cfg.now())
 	}
-	c := &httpConn{resp: resp, rd: ndjson.NewReader(resp.Body, h.cfg.maxEvent)}
+	c := &httpConn{h: h, ctx: ctx, resp: resp, rd: ndjson.NewReader(resp.Body, h.cfg.maxEvent)}
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.date = d
 	}
@@ -160,6 +168,8 @@ func classifyDialError(err error) error {
 }
 
 type httpConn struct {
+	h    *httpConnector
+	ctx  context.Context
 	resp *http.Response
 	rd   *ndjson.Reader
 	date time.Time
@@ -180,4 +190,12 @@ func (c *httpConn) Next(f *Frame) error {
 
 func (c *httpConn) ServerTime() time.Time { return c.date }
 
-func (c *httpConn) Close() error { return c.resp.Body.Close() }
+func (c *httpConn) Close() error {
+	err := c.resp.Body.Close()
+	if c.h != nil && c.h.own != nil && errors.Is(context.Cause(c.ctx), ErrIdleTimeout) {
+		// The connection went silent: whatever carried it (a pooled HTTP/2
+		// connection) is suspect. The next attempt dials afresh.
+		c.h.own.CloseIdleConnections()
+	}
+	return err
+}

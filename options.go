@@ -26,6 +26,9 @@ const (
 	DefaultRateLimitFloor    = 5 * time.Second // least wait after a 429 without Retry-After
 	DefaultRetryAfterCap     = 5 * time.Minute // most wait a Retry-After can impose
 	DefaultCheckpointEvery   = time.Second
+	DefaultClockSkew         = 5 * time.Second  // how far ahead of the local clock a timestamp may move the resume point
+	DefaultHealthyAfter      = 10 * time.Second // a connection this old that delivered events resets the backoff
+	DefaultProgressWaitCap   = time.Second      // the longest wait after a short connection that made progress
 	EventsPath               = "/api/partners/v1/firehose/events"
 	maxDedupeCapacity        = 1 << 26
 	minMaxEventSize          = 1 << 10
@@ -93,6 +96,7 @@ type config struct {
 	checkpointIntv time.Duration
 	preSave        func() error
 	now            func() time.Time
+	skew           time.Duration
 
 	noKey      bool   // WithoutAPIKey
 	endpointBy string // the option that chose the endpoint
@@ -117,6 +121,7 @@ func defaultConfig() *config {
 		backoffInitial: DefaultBackoffInitial,
 		backoffMax:     DefaultBackoffMax,
 		checkpointIntv: DefaultCheckpointEvery,
+		skew:           DefaultClockSkew,
 		logger:         slog.New(slog.DiscardHandler),
 		now:            time.Now,
 	}

@@ -1,6 +1,7 @@
 package firehose
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -18,8 +19,10 @@ type replayState struct {
 	// After a reconnect with a watermark, the replay must bring back finished
 	// events first; a new event past floor before any of them means the
 	// server could not replay from where we asked.
-	check bool
-	floor int64
+	check      bool
+	floor      int64
+	keepAlives int // keep-alives since the reconnect, before any replayed event
+	capped     int // connections in a row ended by ErrHardCap with no new event
 }
 
 // request computes what the next connection asks for: the watermark minus the
@@ -33,6 +36,9 @@ func (s *stream) request() ConnectRequest {
 	switch {
 	case s.pos.wm > 0:
 		req.From = s.pos.wm - s.replay.margin.Milliseconds()
+		if s.pos.floor > 0 && s.pos.wm >= s.pos.floor {
+			req.From = max(req.From, s.pos.floor) // the margin never reaches before the start
+		}
 	case s.pos.start > 0:
 		req.From = s.pos.start
 	case s.pos.liveAt > 0:
@@ -68,12 +74,42 @@ func (s *stream) noteLiveStart(req ConnectRequest, c Conn, now time.Time) {
 	}
 	at := now
 	if sc, ok := c.(ServerClock); ok {
+		// The server's clock, unless it runs ahead of ours by more than the
+		// skew allowance (a Date in 2100 would skip everything to come).
 		if t := sc.ServerTime(); !t.IsZero() {
-			at = t
+			at = minTime(t, now.Add(s.cfg.skew))
 		}
 	}
 	s.pos.liveAt = max(at.Add(-s.cfg.margin).UnixMilli(), 1)
 }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// keepAliveInReplay notices a replay answered only by keep-alives: after a
+// reconnect with a watermark the server owes at least the finished events
+// inside the margin; keep-alives first mean it is not replaying at all.
+func (s *stream) keepAliveInReplay() {
+	if !s.replay.check {
+		return
+	}
+	s.replay.keepAlives++
+	if s.replay.keepAlives < replayKeepAlives {
+		return
+	}
+	s.replay.check = false
+	from := s.st.resumedFrom.Load()
+	s.gap(&GapError{Reason: GapLateReplay, Range: s.rng, From: from,
+		Detail: fmt.Sprintf("asked to replay from %s, the server answered only with %d keep-alives", formatMillis(from), s.replay.keepAlives)})
+}
+
+// replayKeepAlives is how many keep-alives before any replayed event mean
+// the replay is not coming.
+const replayKeepAlives = 2
 
 // replayMissed reports a reconnect whose replay began later than asked: an
 // event well past the watermark came before any of the already-finished
@@ -83,6 +119,27 @@ func (s *stream) replayMissed(ts int64) {
 	from := s.st.resumedFrom.Load()
 	s.gap(&GapError{Reason: GapLateReplay, Range: s.rng, From: from, ResumedAt: ts,
 		Detail: fmt.Sprintf("asked to replay from %d, the server resumed at %d", from, ts)})
+}
+
+// hardCap breaks the loop of a frame the transport cannot skip: the first
+// time may be bad luck; the second resumes without the replay margin (the
+// frame is gone if it was older than the watermark: a GapSkipped); the third
+// ends the stream, naming the cause.
+func (s *stream) hardCap(ended *connection, err error) error {
+	if !errors.Is(err, ErrHardCap) || ended.newHere > 0 {
+		s.replay.capped = 0
+		return nil
+	}
+	s.replay.capped++
+	switch {
+	case s.replay.capped == 2 && s.spec.Resume == ResumeTimestamp && s.replay.margin > 0:
+		s.replay.margin = 0
+		s.gap(&GapError{Reason: GapSkipped, Range: s.rng, From: s.pos.wm,
+			Detail: "a frame above the transport's hard cap keeps ending the connection: resuming past the watermark without a margin"})
+	case s.replay.capped >= 2:
+		return Fatal(fmt.Errorf("a frame above the transport's hard cap blocks the stream at %s (raise WithMaxEventSize): %w", formatMillis(s.pos.wm), err))
+	}
+	return nil
 }
 
 // adaptMargin keeps a stream whose connections are cut more often than the

@@ -14,26 +14,28 @@ type Stats struct {
 	Events int64  // events delivered
 	// EventsByType counts the events delivered by type: each documented Cisco
 	// type, and TypeOther for the rest (and for every other source).
-	EventsByType map[EventType]int64
-	Bytes        int64 // bytes of the events delivered, as received
-	KeepAlives   int64 // keep-alives received (never delivered)
-	Duplicates   int64 // events dropped as already delivered
-	Malformed    int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
-	Oversized    int64 // frames larger than the max event size, skipped
-	Torn         int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
-	Unknown      int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
-	Connects     int64 // successful connections
-	Failures     int64 // failed connection attempts
-	Reconnects   map[Cause]int64
-	Gaps         int64 // possible gaps reported (see GapError): events may be missing
-	GapsBy       map[GapReason]int64
-	Connected    int   // receivers connected now
-	Watermark    int64 // the lowest receiver's watermark: epoch ms of the newest finished event
-	LastEvent    int64 // timestamp of the newest event delivered (epoch ms)
-	Lag          time.Duration
-	ResumedAt    int64         // fromTimestamp of the latest connection (0: live)
-	Downtime     time.Duration // how long the latest reconnect took, from the end of the previous connection
-	LastError    string        // the latest recoverable error, for status lines
+	EventsByType       map[EventType]int64
+	Bytes              int64 // bytes of the events delivered, as received
+	KeepAlives         int64 // keep-alives received (never delivered)
+	Duplicates         int64 // events dropped as already delivered
+	Malformed          int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
+	Oversized          int64 // frames larger than the max event size, skipped
+	Torn               int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
+	BeforeStart        int64 // events older than the configured start, dropped (a replay margin reaching back, see WithStart)
+	CheckpointFailures int64 // checkpoint saves that failed (each also reported through the error hook)
+	Unknown            int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
+	Connects           int64 // successful connections
+	Failures           int64 // failed connection attempts
+	Reconnects         map[Cause]int64
+	Gaps               int64 // possible gaps reported (see GapError): events may be missing
+	GapsBy             map[GapReason]int64
+	Connected          int   // receivers connected now
+	Watermark          int64 // the lowest receiver's watermark: epoch ms of the newest finished event
+	LastEvent          int64 // timestamp of the newest event delivered (epoch ms)
+	Lag                time.Duration
+	ResumedAt          int64         // fromTimestamp of the latest connection (0: live)
+	Downtime           time.Duration // how long the latest reconnect took, from the end of the previous connection
+	LastError          string        // the latest recoverable error, for status lines
 }
 
 // ReconnectTotal sums Reconnects.
@@ -57,6 +59,7 @@ type counters struct {
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
 	lastErr                                  string
+	beforeStart, checkpointFailures          atomic.Int64
 	byType                                   [len(documentedTypes) + 1]atomic.Int64 // the last: TypeOther
 	open                                     atomic.Bool                            // the stream is not closed
 	source                                   string
@@ -135,6 +138,8 @@ func (c *counters) addTo(s *Stats) {
 	s.Oversized += c.oversized.Load()
 	s.Torn += c.torn.Load()
 	s.Unknown += c.unknown.Load()
+	s.BeforeStart += c.beforeStart.Load()
+	s.CheckpointFailures += c.checkpointFailures.Load()
 	s.Connects += c.connects.Load()
 	s.Failures += c.failures.Load()
 	s.Gaps += c.gaps.Load()

@@ -195,11 +195,10 @@ func newWSConn(ctx context.Context, ws *websocket.Conn, resp *http.Response, cfg
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.date = d
 	}
-	// next skips oversized lines in bounded memory, whatever the message's
-	// size; past gorilla's own limit the connection dies and a replay would
-	// bring the same message back forever, so that limit is only a far larger
-	// hard cap.
-	ws.SetReadLimit(4*int64(cfg.maxEvent) + 1<<20)
+	// Next skips oversized lines in bounded memory, whatever the message's
+	// size; past gorilla's own limit the connection would die and a replay
+	// would bring the same message back forever, so there is none.
+	ws.SetReadLimit(0)
 	ws.EnableWriteCompression(false)
 	c.stopAfter = context.AfterFunc(ctx, func() { c.interrupt(ctx) })
 	go c.pinger(max(cfg.idle/3, time.Millisecond))
