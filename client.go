@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -182,15 +183,59 @@ func (c *Client) ReceiverStats() []Stats {
 	return out
 }
 
-// String describes the client without its key.
+// String describes the client: every option that shapes its streams, the
+// key and the source's secrets never.
 func (c *Client) String() string {
 	if c == nil || c.cfg == nil {
 		return "firehose.Client{<not made by New>}"
 	}
-	if c.cfg.source != nil && c.cfg.source.Resume != ResumeTimestamp || c.cfg.endpoint == nil {
-		return fmt.Sprintf("firehose.Client{source: %s, partitions: %s}", c.cfg.source.Name, c.cfg.rng)
+	cfg := c.cfg
+	var b strings.Builder
+	b.WriteString("firehose.Client{")
+	add := func(k string, v any) {
+		if b.Len() > len("firehose.Client{") {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %v", k, v)
 	}
-	return fmt.Sprintf("firehose.Client{endpoint: %s, transport: %s, partitions: %s}", c.cfg.endpoint.Redacted(), c.cfg.transport, c.cfg.rng)
+	if !cfg.cisco {
+		add("source", cfg.source.Name)
+	} else {
+		add("endpoint", cfg.endpoint.Redacted())
+		add("transport", cfg.transport)
+		if cfg.key != "" {
+			add("key", cfg.key)
+		} else {
+			add("key", "none")
+		}
+		if cfg.hasReplica {
+			add("replicaId", cfg.replicaID)
+		}
+		if cfg.wsCompression {
+			add("compression", "permessage-deflate")
+		}
+	}
+	add("partitions", cfg.rng)
+	if cfg.receivers > 1 {
+		add("receivers", cfg.receivers)
+	}
+	if cfg.start > 0 {
+		add("start", formatMillis(cfg.start))
+	}
+	add("margin", cfg.margin)
+	add("window", cfg.window)
+	add("idle", cfg.idle)
+	add("maxEvent", cfg.maxEvent)
+	add("dedupe", cfg.dedupeCap)
+	add("backoff", fmt.Sprintf("%v..%v", cfg.backoffInitial, cfg.backoffMax))
+	if cfg.retryLimit > 0 {
+		add("retryLimit", cfg.retryLimit)
+	}
+	if cfg.checkpointer != nil {
+		add("checkpoint", fmt.Sprintf("%T every %v", cfg.checkpointer, cfg.checkpointIntv))
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 func (c *Client) newStream(rng Range) (*stream, error) {

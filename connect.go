@@ -3,7 +3,6 @@ package firehose
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -33,6 +32,7 @@ type retryState struct {
 	ended   error         // why the previous connection ended
 	endedAt time.Time
 	lastTry time.Time // when the latest attempt started
+	lastErr error     // the latest failed attempt's error, while fails > 0
 }
 
 func newRetryState(cfg *config) retryState {
@@ -44,10 +44,13 @@ func newRetryState(cfg *config) retryState {
 	return retryState{bo: bo}
 }
 
-// healthy starts the backoff over: a connection delivers new events.
-func (s *stream) healthy() {
-	s.retry.bo.Reset()
-	s.retry.fails = 0
+// notConnected words a stop (ctx done, Close) that came while the stream was
+// failing to connect: the caller learns why it never got a connection.
+func (s *stream) notConnected(stop error) error {
+	if s.retry.fails == 0 || s.retry.lastErr == nil {
+		return stop
+	}
+	return &ConnectError{Attempts: s.retry.fails, Last: s.redactErr(s.retry.lastErr), Err: stop}
 }
 
 // ensureConn connects if there is no connection, waiting out the backoff
@@ -68,7 +71,7 @@ func (s *stream) ensureConn(ctx context.Context) error {
 			err := s.sleep(ctx, s.retry.wait)
 			s.unpark()
 			if err != nil {
-				return err
+				return s.notConnected(err)
 			}
 			s.retry.wait = 0
 		}
@@ -91,16 +94,17 @@ func (s *stream) ensureConn(ctx context.Context) error {
 			}
 			cancel(nil)
 			if stop := s.stopCause(ctx, err); stop != nil {
-				return stop
+				return s.notConnected(stop)
 			}
 			if isFatal(err) {
 				return err
 			}
 			s.retry.fails++
+			s.retry.lastErr = err
 			s.st.failures.Add(1)
 			s.st.setLastError(s.redactString(err.Error()))
 			if s.cfg.retryLimit > 0 && s.retry.fails >= s.cfg.retryLimit {
-				return fmt.Errorf("firehose: giving up after %d failed attempts: %w", s.retry.fails, err)
+				return &ConnectError{Attempts: s.retry.fails, Last: s.redactErr(err), Err: ErrRetryLimit}
 			}
 			s.retry.wait = s.delay(err)
 			s.cfg.logger.Warn("firehose: connect failed", "range", s.rng.String(), "source", s.spec.Name, "err", s.redact(err), "retry_in", s.retry.wait)

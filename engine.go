@@ -329,7 +329,7 @@ func (s *stream) delivered() {
 	}
 	s.st.byType[slot].Add(1)
 	if s.cur.newHere == 0 {
-		s.healthy()
+		s.retry.fails, s.retry.lastErr = 0, nil
 	}
 	s.cur.newHere++
 	s.cur.lastDup = false

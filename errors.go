@@ -129,6 +129,33 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 // still blocks the stream it ends it with a fatal error instead of looping.
 var ErrHardCap = errors.New("firehose: a frame above the transport's hard cap ended the connection")
 
+// ErrRetryLimit ends a stream that failed WithRetryLimit attempts in a row.
+var ErrRetryLimit = errors.New("firehose: retry limit reached")
+
+// ConnectError is what a stream returns when it stops while failing to
+// connect: its context ended, it was closed, or WithRetryLimit ran out. It
+// says how many attempts failed and why the last one did, so a stream that
+// cannot connect never ends in a bare "context deadline exceeded".
+// errors.Is sees both Err (ctx's error, ErrClosed, ErrRetryLimit) and Last.
+type ConnectError struct {
+	Attempts int   // failed attempts in a row
+	Last     error // the last attempt's error
+	Err      error // why the stream stopped trying
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("firehose: not connected after %d failed attempt%s (%v); last error: %v", e.Attempts, plural(e.Attempts), e.Err, e.Last)
+}
+
+func (e *ConnectError) Unwrap() []error { return []error{e.Err, e.Last} }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 // ErrTryLater is what a source wraps in an error that asks for the same
 // patience as a 429 (a WebSocket close 1013): the next attempt waits at least
 // DefaultRateLimitFloor.

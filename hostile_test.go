@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -353,5 +354,72 @@ func TestEchoedKeyIsRedacted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A stream that cannot connect says why when it stops, without a logger.
+func TestNotConnectedSaysWhy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) {
+			c, err := firehose.New(append(fast(), firehose.WithEndpoint("http://"+addr), firehose.WithAPIKey("k3y-k3y"), firehose.WithTransport(tr))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err = c.Open(ctx)
+			var ce *firehose.ConnectError
+			if !errors.As(err, &ce) || ce.Attempts < 1 || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "refused") {
+				t.Fatalf("Open: %v", err)
+			}
+			c2, _ := firehose.New(append(fast(), firehose.WithEndpoint("http://"+addr), firehose.WithAPIKey("k3y-k3y"), firehose.WithTransport(tr), firehose.WithRetryLimit(3))...)
+			err = c2.Run(context.Background(), func(context.Context, *firehose.Event) error { return nil })
+			if !errors.As(err, &ce) || ce.Attempts != 3 || !errors.Is(err, firehose.ErrRetryLimit) {
+				t.Fatalf("Run with a retry limit: %v", err)
+			}
+		})
+	}
+}
+
+// An https:// endpoint that answers in plain HTTP is fatal at once, with a hint.
+func TestPlainServerBehindHTTPSIsFatal(t *testing.T) {
+	srv := firehosetest.NewServer()
+	defer srv.Close()
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) {
+			c, err := firehose.New(append(fast(), firehose.WithEndpoint(strings.Replace(srv.URL, "http://", "https://", 1)), firehose.WithAPIKey("k3y-k3y"), firehose.WithTransport(tr))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = c.Open(ctx)
+			if !errors.Is(err, firehose.ErrFatal) || !strings.Contains(err.Error(), "http://") {
+				t.Fatalf("Open: %v", err)
+			}
+		})
+	}
+}
+
+func TestClientStringShowsTheShape(t *testing.T) {
+	c, err := firehose.New(firehose.WithAPIKey("s3cret-k3y"), firehose.WithRegion(firehose.RegionEurope), firehose.WithReceiver(1, 3),
+		firehose.WithTransport(firehose.TransportGRPC), firehose.WithIdleTimeout(time.Minute), firehose.WithRetryLimit(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, want := range []string{"partners.ciscospaces.eu", "grpc", "5-8", "idle: 1m0s", "retryLimit: 5", "REDACTED"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("%s lacks %q", s, want)
+		}
+	}
+	if strings.Contains(s, "s3cret") || strings.Contains(fmt.Sprintf("%+v %#v", c, c), "s3cret") {
+		t.Fatalf("key printed: %s", s)
 	}
 }

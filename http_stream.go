@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/firehose-go/firehose/internal/ndjson"
@@ -163,6 +164,12 @@ func classifyDialError(err error) error {
 	)
 	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
 		return &fatalError{err: fmt.Errorf("TLS certificate not trusted: %w", err)}
+	}
+	// An https:// endpoint that answers in plain text (or any non-TLS
+	// protocol) will not start speaking TLS by being asked again.
+	var recErr tls.RecordHeaderError
+	if errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return &fatalError{err: fmt.Errorf("the server does not speak TLS (is the endpoint http://, not https://?): %w", err)}
 	}
 	return err
 }

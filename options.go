@@ -102,6 +102,7 @@ type config struct {
 	endpointBy string // the option that chose the endpoint
 	rngBy      string // the option that chose the partitions
 
+	cisco     bool        // the source is Cisco's (no WithSource)
 	source    *SourceSpec // the firehose: WithSource's, or Cisco's on the configured transport
 	ciscoOpts []string    // the Cisco-only options given, refused beside WithSource
 	secrets   redactor    // what never leaves the engine: the key, the source's secrets
@@ -154,7 +155,7 @@ func (c *config) validate() error {
 		if c.key != "" && c.noKey {
 			return errors.New("firehose: WithAPIKey and WithoutAPIKey conflict")
 		}
-		c.source = ciscoSpec(c)
+		c.source, c.cisco = ciscoSpec(c), true
 		c.secrets = newRedactor(string(c.key))
 	}
 	if c.margin >= c.window {
