@@ -85,7 +85,7 @@ func newHTTPTransport(cfg *config) *http.Transport {
 // over plain http.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return fatalf("stopped after 10 redirects: a redirect loop will not end by retrying")
 	}
 	first := via[0].URL
 	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
