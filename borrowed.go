@@ -53,6 +53,12 @@ func (b *BorrowedEvent) Payload() []byte {
 	return b.s.f.Payload
 }
 
+// Range is the partition range of the receiver that delivered the event.
+func (b *BorrowedEvent) Range() Range { return b.s.rng }
+
+// Source names the source that delivered it ("http", "ws", "grpc", "octave", ...).
+func (b *BorrowedEvent) Source() string { return b.s.spec.Name }
+
 // Owned copies the event into an Event the caller may keep.
 func (b *BorrowedEvent) Owned() *Event { return b.s.event() }
 

@@ -67,6 +67,7 @@ func (s *stream) ensureConn(ctx context.Context) error {
 			if s.ckpt != nil {
 				s.ckpt.beforeSleep(s)
 			}
+			s.st.setState(StateBackingOff, s.cfg.now().Add(s.retry.wait))
 			s.park()
 			err := s.sleep(ctx, s.retry.wait)
 			s.unpark()
@@ -82,6 +83,7 @@ func (s *stream) ensureConn(ctx context.Context) error {
 		s.ccancel = cancel
 		s.cmu.Unlock()
 		w := startWatchdog(&s.progress, s.cfg.idle, cancel)
+		s.st.setState(StateConnecting, time.Time{})
 		s.park()
 		s.progress.Add(1) // the handshake counts as waiting
 		c, err := s.src.Connect(cctx, req)
@@ -127,6 +129,7 @@ func (s *stream) connected(req ConnectRequest, c Conn) {
 	s.replay.keepAlives = 0
 	s.st.connects.Add(1)
 	s.st.connected.Store(true)
+	s.st.setState(StateConnected, time.Time{})
 	s.st.resumedFrom.Store(req.From)
 	info := ConnectInfo{Range: s.rng, Source: s.spec.Name, Transport: Transport(s.spec.Name), From: req.From, Reconnect: s.retry.ended != nil, Cause: s.retry.ended}
 	if s.retry.ended != nil {
@@ -203,6 +206,7 @@ func (s *stream) dropConn() {
 	s.cmu.Unlock()
 	s.cur = connection{}
 	s.st.connected.Store(false)
+	s.st.setState(StateIdle, time.Time{})
 }
 
 // stopCause tells the engine's own cancellations apart: the caller's ctx

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/firehose-go/firehose/internal/dedupe"
 )
@@ -200,6 +201,7 @@ func (s *stream) Close() error {
 		}
 		s.caller.reset()
 		s.st.open.Store(false)
+		s.st.setState(StateStopped, time.Time{})
 		if err := s.src.Close(); err != nil && s.closeErr == nil {
 			s.cfg.logger.Warn("firehose: source close", "range", s.rng.String(), "err", s.redact(err))
 		}
@@ -381,6 +383,7 @@ func (s *stream) fail(err error) error {
 		s.cfg.logger.Error("firehose: fatal", "range", s.rng.String(), "err", err)
 		s.err = err
 		s.dropConn()
+		s.st.setState(StateStopped, time.Time{})
 		s.st.setLastError(err.Error())
 		return err
 	}

@@ -363,3 +363,37 @@ func TestHooksComposeAndStatsByTypeAndReceiver(t *testing.T) {
 		t.Fatal("a closed stream is still listed, or the sum lost it")
 	}
 }
+
+func TestStateIsVisible(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		unavailable := &firehose.StatusError{Transport: "script", Code: 503}
+		src := &scriptSource{attempts: []attempt{{err: unavailable}, {steps: []step{ev("a", 1), {block: true}}}}}
+		c := newSourceClient(t, src, firehose.ResumeNone, firehose.WithBackoff(10*time.Second, 10*time.Second), firehose.WithIdleTimeout(time.Hour))
+		if st := c.Stats(); st.State != firehose.StateIdle {
+			t.Fatalf("before Open: %v", st.State)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		opened := make(chan firehose.Stream, 1)
+		go func() {
+			s, err := c.Open(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			opened <- s
+		}()
+		synctest.Wait() // the first attempt failed: backing off
+		st := c.Stats()
+		if st.State != firehose.StateBackingOff || st.Failures != 1 || st.RetryAt.IsZero() || !strings.Contains(st.LastError, "503") {
+			t.Fatalf("while backing off: %+v", st)
+		}
+		s := <-opened
+		if st := c.Stats(); st.State != firehose.StateConnected {
+			t.Fatalf("after Open: %v", st.State)
+		}
+		s.Close()
+		if st := c.Stats(); st.State != firehose.StateStopped {
+			t.Fatalf("after Close: %v", st.State)
+		}
+	})
+}

@@ -29,13 +29,17 @@ type Stats struct {
 	Reconnects         map[Cause]int64
 	Gaps               int64 // possible gaps reported (see GapError): events may be missing
 	GapsBy             map[GapReason]int64
-	Connected          int   // receivers connected now
-	Watermark          int64 // the lowest receiver's watermark: epoch ms of the newest finished event
-	LastEvent          int64 // timestamp of the newest event delivered (epoch ms)
-	Lag                time.Duration
-	ResumedAt          int64         // fromTimestamp of the latest connection (0: live)
-	Downtime           time.Duration // how long the latest reconnect took, from the end of the previous connection
-	LastError          string        // the latest recoverable error, for status lines
+	Connected          int       // receivers connected now
+	State              State     // the receiver's state (a sum: the least healthy receiver's)
+	RetryAt            time.Time // while backing off: when the next attempt goes out
+
+	summed    int   // receivers summed into this snapshot
+	Watermark int64 // the lowest receiver's watermark: epoch ms of the newest finished event
+	LastEvent int64 // timestamp of the newest event delivered (epoch ms)
+	Lag       time.Duration
+	ResumedAt int64         // fromTimestamp of the latest connection (0: live)
+	Downtime  time.Duration // how long the latest reconnect took, from the end of the previous connection
+	LastError string        // the latest recoverable error, for status lines
 }
 
 // ReconnectTotal sums Reconnects.
@@ -60,6 +64,8 @@ type counters struct {
 	mu                                       sync.Mutex
 	lastErr                                  string
 	beforeStart, checkpointFailures          atomic.Int64
+	state                                    atomic.Uint32
+	retryAt                                  atomic.Int64
 	byType                                   [len(documentedTypes) + 1]atomic.Int64 // the last: TypeOther
 	open                                     atomic.Bool                            // the stream is not closed
 	source                                   string
@@ -152,6 +158,13 @@ func (c *counters) addTo(s *Stats) {
 	if c.connected.Load() {
 		s.Connected++
 	}
+	if st := State(c.state.Load()); s.summed == 0 || st.severity() > s.State.severity() {
+		s.State = st
+		if st == StateBackingOff {
+			s.RetryAt = time.UnixMilli(c.retryAt.Load())
+		}
+	}
+	s.summed++
 	if wm := c.watermark.Load(); wm > 0 && (s.Watermark == 0 || wm < s.Watermark) {
 		s.Watermark = wm
 	}
