@@ -30,7 +30,7 @@ import (
 //
 // The files of the channel: this one holds the connector and the stream
 // (grpcConn); grpc_record.go the raw codec, the envelope scan and the owned
-// Event;
+// Event; grpc_render.go the JSON rendering straight from the wire;
 // grpc_status.go the mapping of a status to the engine's errors;
 // grpc_unary.go Client.GRPCConn for the unary RPCs.
 //
