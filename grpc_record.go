@@ -188,20 +188,25 @@ type protoEvent struct {
 	ext eventExt
 }
 
-// newProtoEvent makes the owned Event of a gRPC frame, taking over its
-// memory (see Ownership above): no copy.
+// newProtoEvent makes the owned Event of a gRPC frame: a copy of the
+// record's bytes (the frame's are the connection's reused buffer), the
+// envelope's strings viewing the copy; a decoded record (the standard codec)
+// is taken over as it is.
 func newProtoEvent(f *Frame) *Event {
 	pe := &protoEvent{}
 	ev := &pe.ev
 	env := &f.cisco.env
-	ev.raw = f.Raw
+	if len(f.Raw) > 0 {
+		// append to nil allocates without zeroing what it copies over.
+		ev.raw = append([]byte(nil), f.Raw...)
+	}
 	ev.format = formatProto
 	ev.ts = env.Timestamp
-	ev.id = bytesString(env.ID)
-	ev.tenantID = bytesString(env.SpacesTenantID)
-	ev.tenantName = bytesString(env.SpacesTenantName)
-	ev.partnerID = bytesString(env.PartnerTenantID)
-	ev.payloadKey = bytesString(env.PayloadKey)
+	ev.id = viewIn(ev.raw, f.Raw, env.ID)
+	ev.tenantID = viewIn(ev.raw, f.Raw, env.SpacesTenantID)
+	ev.tenantName = viewIn(ev.raw, f.Raw, env.SpacesTenantName)
+	ev.partnerID = viewIn(ev.raw, f.Raw, env.PartnerTenantID)
+	ev.payloadKey = bytesString(env.PayloadKey) // a descriptor's string
 	if t, ok := internType(env.Type); ok {
 		ev.typ = t
 	} else {
@@ -215,7 +220,7 @@ func newProtoEvent(f *Frame) *Event {
 
 // rawRecord receives one message under rawCodec.
 type rawRecord struct {
-	b    []byte // the serialized EventRecord, a fresh slice
+	b    []byte // the serialized EventRecord, in the connection's reused buffer
 	over int    // > 0: the message's size, above the max event size (b is nil)
 }
 
@@ -248,11 +253,11 @@ func (c *rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 			m.b, m.over = nil, n
 			return nil
 		}
-		if len(data) == 1 {
-			// append to nil allocates without zeroing what it copies over.
-			m.b = append([]byte(nil), data[0].ReadOnlyData()...)
-		} else {
-			m.b = data.Materialize()
+		// Into the connection's reused buffer (m.b on entry): valid until
+		// the next message, as a Conn's frame may be.
+		m.b = m.b[:0]
+		for _, buf := range data {
+			m.b = append(m.b, buf.ReadOnlyData()...)
 		}
 		return nil
 	case proto.Message:

@@ -260,8 +260,8 @@ func scanFields(t *jsonMsg, b []byte, slots []renderSlot, oneofSeen []int16) boo
 	pos := 0
 	for pos < len(b) {
 		num, wt, n := protowire.ConsumeTag(b[pos:])
-		if n < 0 {
-			return false
+		if n < 0 || num > protowire.MaxValidNumber {
+			return false // proto.Unmarshal refuses a number above the maximum
 		}
 		tagAt := pos
 		pos += n

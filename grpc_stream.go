@@ -42,10 +42,12 @@ import (
 // codec (the record decoded in full by grpc-go's proto codec) is kept as
 // grpcConnector.eager, a test and benchmark path.
 //
-// Ownership. A frame of this channel hands its memory to the Event made from
-// it, with no copy: raw is a fresh slice per message (or the record is a
-// fresh one), and every byte field of its envelope points into raw, into the
-// record's strings or into descriptor strings, all immutable.
+// Ownership. A frame's raw bytes are the stream's reused buffer, valid
+// until the next Next (RunBorrowed reads them in place); the owned Event
+// copies them once and views its envelope in the copy. The standard codec's
+// decoded record is fresh per message and handed over as it is; its
+// envelope's bytes point into its strings or into descriptor strings, all
+// immutable.
 
 const (
 	grpcStreamWindow = 4 << 20  // initial flow-control window per stream
@@ -54,6 +56,9 @@ const (
 	// read (and skipped as oversized, the stream going on); past that hard
 	// cap grpc-go itself refuses it and ends the stream. It bounds memory.
 	grpcRecvSlack = 16 << 20
+	// grpcKeepBuffer is the largest record buffer a stream keeps for the
+	// next message.
+	grpcKeepBuffer = 1 << 20
 )
 
 // grpcConnector holds one receiver's ClientConn (its own TCP connection).
@@ -301,7 +306,8 @@ type grpcConn struct {
 	cancel context.CancelFunc
 	date   time.Time
 	msg    rawRecord
-	dead   error // the stream is over (after an oversized message grpc-go refused)
+	buf    []byte // the raw codec's buffer, reused from message to message
+	dead   error  // the stream is over (after an oversized message grpc-go refused)
 	names  *recordNames
 }
 
@@ -312,7 +318,10 @@ func (c *grpcConn) Next(f *Frame) error {
 	if c.g.eager {
 		return c.nextEager(f)
 	}
-	c.msg = rawRecord{}
+	if cap(c.buf) > grpcKeepBuffer {
+		c.buf = nil // a rare large record: not kept for the rest of the stream
+	}
+	c.msg = rawRecord{b: c.buf[:0]}
 	if err := c.cs.RecvMsg(&c.msg); err != nil {
 		return c.fail(err)
 	}
@@ -320,7 +329,7 @@ func (c *grpcConn) Next(f *Frame) error {
 		return &FrameError{Reason: DropOversized, Size: c.msg.over}
 	}
 	f.Raw, f.cisco.format, f.cisco.record = c.msg.b, formatProto, nil
-	c.msg.b = nil // handed over to the frame (and the Event)
+	c.buf = c.msg.b // reused by the next message: the engine copies what it keeps
 	if err := scanRecord(f.Raw, &f.cisco.env, c.names); err != nil {
 		return &FrameError{Reason: DropMalformed, Size: len(f.Raw), Err: err}
 	}
