@@ -37,10 +37,12 @@ func (b *BorrowedEvent) Type() EventType {
 	return EventType(b.s.f.Type)
 }
 
-// JSON is the event as received (for gRPC, rendered). Borrowed.
+// JSON is the event as received (for gRPC, rendered into a buffer the
+// stream reuses). Borrowed.
 func (b *BorrowedEvent) JSON() []byte {
 	if b.s.f.cisco.format == formatProto {
-		return b.Owned().JSON()
+		line, _ := b.s.borrowedJSON()
+		return line
 	}
 	return b.s.f.Raw
 }
@@ -48,7 +50,8 @@ func (b *BorrowedEvent) JSON() []byte {
 // Payload is the raw payload object (nil when none). Borrowed.
 func (b *BorrowedEvent) Payload() []byte {
 	if b.s.f.cisco.format == formatProto {
-		return b.Owned().Payload()
+		_, payload := b.s.borrowedJSON()
+		return payload
 	}
 	return b.s.f.Payload
 }
@@ -78,12 +81,17 @@ func (c *Client) RunBorrowed(ctx context.Context, h BorrowedHandler) error {
 			if _, err := s.step(ctx, false); err != nil {
 				return err
 			}
+			s.bjson.valid = false
 			err := h(ctx, b)
 			if err != nil {
 				s.abandon(s.f.ID, s.f.Timestamp) // before the poison: it reads the id
 			}
-			if poisonBorrowed && s.f.cisco.format != formatProto {
-				poison(s.f.Raw)
+			if poisonBorrowed {
+				if s.f.cisco.format != formatProto {
+					poison(s.f.Raw)
+				} else if s.bjson.valid {
+					poison(s.bjson.line)
+				}
 			}
 			if err != nil {
 				return err
@@ -104,4 +112,42 @@ func poison(b []byte) {
 	for n := 1; n < len(b); n *= 2 {
 		copy(b[n:], b[:n])
 	}
+}
+
+// borrowedRender is the JSON of the current gRPC frame for RunBorrowed,
+// rendered once per frame into a buffer reused from frame to frame.
+type borrowedRender struct {
+	valid   bool
+	line    []byte
+	payload []byte
+	buf     []byte
+}
+
+// borrowedJSON renders the current gRPC frame's JSON on first use: from the
+// wire into the stream's buffer, or (a record the walker refuses, or one
+// the standard codec decoded) through an owned Event.
+func (s *stream) borrowedJSON() (line, payload []byte) {
+	r := &s.bjson
+	if r.valid {
+		return r.line, r.payload
+	}
+	f := &s.f
+	env := &f.cisco.env
+	ok := false
+	if f.cisco.record == nil {
+		var start int
+		r.line, start, ok = appendProtoJSON(r.buf[:0], f.Raw, bytesString(env.ID), env.Timestamp,
+			bytesString(env.SpacesTenantID), bytesString(env.SpacesTenantName), bytesString(env.PartnerTenantID), bytesString(env.Type))
+		r.buf = r.line[:0]
+		r.payload = nil
+		if ok && start > 0 {
+			r.payload = r.line[start : len(r.line)-1 : len(r.line)-1]
+		}
+	}
+	if !ok {
+		ev := s.event()
+		r.line, r.payload = ev.JSON(), ev.Payload()
+	}
+	r.valid = true
+	return r.line, r.payload
 }

@@ -76,7 +76,8 @@ type stream struct {
 	closeOnce sync.Once
 	closeErr  error
 	ckpt      *checkpointState
-	loaded    bool // the checkpoint (if any) has been applied
+	loaded    bool           // the checkpoint (if any) has been applied
+	bjson     borrowedRender // RunBorrowed's JSON of a gRPC frame
 }
 
 // position is where the stream stands: what the caller holds and has

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 )
 
 // EventType names the kind of an event: Cisco's eventType, an open set of
@@ -317,31 +316,6 @@ func eventType(raw, base, b []byte) EventType {
 		return t
 	}
 	return EventType(viewIn(raw, base, b))
-}
-
-// offsetIn reports where field starts inside base, if it aliases it.
-func offsetIn(base, field []byte) (int, bool) {
-	if len(field) == 0 || len(base) == 0 {
-		return 0, false
-	}
-	b := uintptr(unsafe.Pointer(unsafe.SliceData(base)))
-	f := uintptr(unsafe.Pointer(unsafe.SliceData(field)))
-	if f < b || f+uintptr(len(field)) > b+uintptr(len(base)) {
-		return 0, false
-	}
-	return int(f - b), true
-}
-
-// viewIn returns field as a string: a view into raw (the owned copy of base)
-// when field aliases base, else a copy.
-func viewIn(raw, base, field []byte) string {
-	if len(field) == 0 {
-		return ""
-	}
-	if off, ok := offsetIn(base, field); ok {
-		return unsafe.String(&raw[off], len(field))
-	}
-	return string(field)
 }
 
 // eventExt holds what a binary transport adds to an event: its decoded form

@@ -504,16 +504,25 @@ func TestProtoEventAllocs(t *testing.T) {
 	raw := mustMarshal(&firehosev1.EventRecord{RecordUid: "event-1", RecordTimestamp: 1, EventType: firehosev1.EventType_DEVICE_ENTRY,
 		Event: &firehosev1.EventRecord_DeviceEntry{DeviceEntry: &firehosev1.DeviceEntry{VisitId: "v"}}})
 	names := newRecordNames()
+	codec := &rawCodec{max: 1 << 20}
 	var f Frame
+	var msg rawRecord
+	data := mem.BufferSlice{mem.SliceBuffer(raw)}
+	// The codec reads into the stream's reused buffer (no allocation); the
+	// owned Event is two: the copy of the bytes and the Event.
 	n := testing.AllocsPerRun(100, func() {
-		f.Raw, f.cisco.format = raw, formatProto
+		msg.b = msg.b[:0]
+		if err := codec.Unmarshal(data, &msg); err != nil {
+			t.Fatal(err)
+		}
+		f.Raw, f.cisco.format = msg.b, formatProto
 		if err := scanRecord(f.Raw, &f.cisco.env, names); err != nil {
 			t.Fatal(err)
 		}
 		_ = newProtoEvent(&f)
 	})
-	if n > 1 {
-		t.Fatalf("%v allocations per event, want 1", n)
+	if n > 2 {
+		t.Fatalf("%v allocations per event, want 2", n)
 	}
 }
 
