@@ -50,10 +50,10 @@ var (
 // instruments. Make it with New; it is safe for concurrent use.
 type Meter struct {
 	consumed, events, bytes, keepAlives, discarded, unknown metric.Int64ObservableCounter
-	connects, failures, reconnects, gaps                   metric.Int64ObservableCounter
-	connected                                              metric.Int64ObservableUpDownCounter
-	lag, watermark, resume                                 metric.Float64ObservableGauge
-	downtime, handler                                      metric.Float64Histogram
+	connects, failures, reconnects, gaps                    metric.Int64ObservableCounter
+	connected                                               metric.Int64ObservableUpDownCounter
+	lag, watermark, resume                                  metric.Float64ObservableGauge
+	downtime, handler                                       metric.Float64Histogram
 
 	reg metric.Registration
 
