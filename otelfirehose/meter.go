@@ -150,10 +150,13 @@ func New(mp metric.MeterProvider) (*Meter, error) {
 // a connect hook that records each reconnect's downtime. Add them to
 // firehose.New's options; they compose with hooks of your own.
 func (m *Meter) Options() []firehose.Option {
-	return []firehose.Option{firehose.WithConnectHook(m.onConnect)}
+	return []firehose.Option{firehose.WithConnectHook(m.OnConnect)}
 }
 
-func (m *Meter) onConnect(ci firehose.ConnectInfo) {
+// OnConnect is the connect hook Options installs: it records a reconnect's
+// downtime (a first connection records nothing). Call it from a hook of your
+// own instead of Options if you prefer.
+func (m *Meter) OnConnect(ci firehose.ConnectInfo) {
 	if !ci.Reconnect {
 		return
 	}
