@@ -259,3 +259,14 @@ func BenchmarkScrape12(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWrapHandler measures the handler wrapper's cost per event.
+func BenchmarkWrapHandler(b *testing.B) {
+	h := New().WrapHandler(func(context.Context, *firehose.Event) error { return nil })
+	ev := &firehose.Event{}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h(ctx, ev)
+	}
+}
