@@ -257,7 +257,7 @@ func (c *Client) newStream(rng Range) (*stream, error) {
 	if src == nil {
 		return nil, fmt.Errorf("firehose: source %s: New returned no Source", spec.Name)
 	}
-	st := &counters{source: spec.Name}
+	st := &counters{source: spec.Name, rng: rng} // complete before Stats can see it
 	st.open.Store(true)
 	c.mu.Lock()
 	c.stats = append(c.stats, st)

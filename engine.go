@@ -102,7 +102,9 @@ func newStream(cfg *config, spec *SourceSpec, src Source, rng Range, st *counter
 		retry:  newRetryState(cfg),
 		replay: replayState{margin: cfg.margin},
 	}
-	st.rng = rng
+	if st.rng != rng { // counters made outside Client.newStream (tests)
+		st.rng = rng
+	}
 	return s
 }
 
