@@ -212,7 +212,7 @@ func (c *conn) push(m inMsg) {
 	if m.err == nil {
 		c.lastData = time.Now()
 	}
-	if m.err == nil && m.oversized == 0 && !m.binary {
+	if m.err == nil && m.unit == nil {
 		q.r, q.err = route(m.data)
 		if q.err == nil && q.r.class == classReply {
 			c.alive()
@@ -315,12 +315,8 @@ func (c *conn) handle(q queued, f *firehose.Frame) (bool, error) {
 		return false, q.fatal
 	case q.in.err != nil:
 		return false, closeReason(q.in.err)
-	case q.in.oversized > 0:
-		return false, frameError(firehose.DropOversized, q.in.oversized, fmt.Errorf("octave: message of %d bytes exceeds the maximum event size %d", q.in.oversized, c.src.maxMsg))
-	case q.in.binary:
-		return false, frameError(firehose.DropBinary, len(q.in.data), errors.New("octave: binary message"))
-	case len(q.in.data) == 0:
-		return false, frameError(firehose.DropEmpty, 0, errors.New("octave: empty message"))
+	case q.in.unit != nil:
+		return false, unitError(q.in.unit, c.src.maxMsg)
 	case q.err != nil:
 		return false, frameError(firehose.DropMalformed, len(q.in.data), q.err)
 	}

@@ -392,11 +392,12 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
-// Unknown frames are ignored, malformed ones counted; neither ends the connection or loses an event.
+// Unknown frames are ignored, malformed and oversized ones counted; none ends the connection or
+// loses an event.
 func TestOddFrames(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, []octavetest.Option{octavetest.WithStream(pathA, -1)}, pathA)
-	stop, _ := h.run(h.config())
+	stop, _ := h.run(h.config(), firehose.WithMaxEventSize(4096))
 	eventually(t, 5*time.Second, "the subscription", func() bool { return acked(h.srv, 1, pathA) })
 	evs := publish(t, h.srv, pathA, 2)
 	for _, raw := range []string{
@@ -408,9 +409,13 @@ func TestOddFrames(t *testing.T) {
 	} {
 		h.srv.SendRaw([]byte(raw))
 	}
+	h.srv.SendRaw([]byte(`{"type":"message","value":{"id":"e2","creationDate":1,"elems":"` + strings.Repeat("x", 5000) + `"}}`))
 	evs = append(evs, publish(t, h.srv, pathA, 2)...)
 	h.waitDelivered(evs)
-	eventually(t, 5*time.Second, "the malformed count", func() bool { return h.stats().Malformed == 3 })
+	eventually(t, 5*time.Second, "the malformed and oversized counts", func() bool {
+		st := h.stats()
+		return st.Malformed == 3 && st.Oversized == 1
+	})
 	stop()
 	h.checkOnce(evs, nil)
 	if n := len(h.srv.Sessions()); n != 1 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/wsclient"
 )
 
 // The source's errors as the engine's seam types them.
@@ -32,6 +33,23 @@ func gapNoReplayError(stream string, since int64) error {
 func gapFillFailedError(stream string, from int64, err error) error {
 	return &firehose.GapError{Reason: firehose.GapNoReplay, Stream: stream, From: from, ResumedAt: time.Now().UnixMilli(),
 		Detail: fmt.Sprintf("gap-fill refused: %v", err)}
+}
+
+// unitError reports a message the socket dropped (oversized, binary, empty, torn).
+func unitError(ue *wsclient.UnitError, max int) error {
+	r := firehose.DropMalformed
+	switch ue.Kind {
+	case wsclient.Oversized:
+		r = firehose.DropOversized
+		return frameError(r, ue.Size, fmt.Errorf("octave: message of %d bytes exceeds the maximum event size %d", ue.Size, max))
+	case wsclient.Binary:
+		r = firehose.DropBinary
+	case wsclient.Empty:
+		r = firehose.DropEmpty
+	case wsclient.Torn:
+		r = firehose.DropTorn
+	}
+	return frameError(r, ue.Size, ue)
 }
 
 // frameError reports one bad frame; the connection goes on.

@@ -6,37 +6,38 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/wsclient"
 )
 
-// The socket of one connection: gorilla/websocket with one reader goroutine (messages into a
-// channel, bounded in size) and one writer goroutine (the only writer of data messages:
-// requests, heartbeats; pings go out as control frames). Both stop in close.
+// The socket of one connection, on wsclient (a bounded reader that cannot hang, pings, a
+// serialised writer). On top: one reader goroutine that hands copies of the messages to Next
+// through a channel (so Next can also wait for timers and stream-set changes), and one writer
+// goroutine, the only sender of data messages: requests, and a heartbeat every interval. Both
+// stop in close.
 
 const (
 	handshakeTimeout = 15 * time.Second
 	writeTimeout     = 10 * time.Second
-	closeGrace       = 100 * time.Millisecond
-	inQueue          = 64 // messages read ahead of Next
-	outQueue         = 64 // requests waiting for the writer
+	closeWait        = 250 * time.Millisecond // the close handshake's bound: reconnects must not wait on it
+	inQueue          = 64                     // messages read ahead of Next
+	outQueue         = 64                     // requests waiting for the writer
 )
 
-// inMsg is one message read, or the end of the socket (err).
+// inMsg is one message read, a message dropped (unit), or the end of the socket (err).
 type inMsg struct {
-	data      []byte
-	oversized int // > 0: a message of at least this many bytes was dropped
-	binary    bool
-	err       error
+	data []byte
+	unit *wsclient.UnitError
+	err  error
 }
 
 type socket struct {
-	ws   *websocket.Conn
+	ws   *wsclient.Conn
 	in   chan inMsg
 	out  chan []byte
 	stop chan struct{} // closed by close
@@ -47,25 +48,12 @@ type socket struct {
 
 // dialer makes sockets with the engine's network and TLS settings.
 type dialer struct {
-	ws   websocket.Dialer
+	tls  *tls.Config
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func newDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error), tc *tls.Config) *dialer {
-	// A clone of its own, offering only http/1.1: an "h2" ALPN would break the upgrade.
-	c := &tls.Config{}
-	if tc != nil {
-		c = tc.Clone()
-	}
-	c.NextProtos = []string{"http/1.1"}
-	if dial == nil {
-		d := &net.Dialer{Timeout: handshakeTimeout, KeepAlive: 30 * time.Second}
-		dial = d.DialContext
-	}
-	return &dialer{
-		ws:   websocket.Dialer{Proxy: http.ProxyFromEnvironment, TLSClientConfig: c, HandshakeTimeout: handshakeTimeout},
-		dial: dial,
-	}
+	return &dialer{tls: tc, dial: dial} // wsclient clones the TLS config and offers only http/1.1
 }
 
 // refusedError is an upgrade the server refused (an expired or used session id): retried with a
@@ -83,46 +71,40 @@ func (e *refusedError) Error() string {
 	return s
 }
 
-// open dials u. ctx bounds the whole handshake: gorilla watches it while dialing, not while
-// it waits for the answer, so a guard closes the connection if ctx ends first.
-//
-// The socket starts its reader at once, and its writer: requests from out, then a heartbeat and
-// a ping every interval (none when interval <= 0).
+// open dials u; ctx bounds the handshake and, after it, the socket's life (its end makes a
+// blocked read return context.Cause(ctx), at once for an idle timeout). The socket starts its
+// reader and its writer: requests from out, then a heartbeat and a WebSocket ping every interval
+// (none when interval <= 0); pongs call alive.
 func (d *dialer) open(ctx context.Context, u string, maxMsg int, interval time.Duration, alive func()) (*socket, error) {
-	var mu sync.Mutex
-	var nc net.Conn
-	stopGuard := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if nc != nil {
-			nc.Close()
-		}
-	})
-	wd := d.ws
-	wd.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.dial(ctx, network, addr)
-		if err == nil {
-			mu.Lock()
-			nc = c
-			mu.Unlock()
-		}
-		return c, err
+	o := wsclient.Options{
+		TLSConfig:        d.tls,
+		Dial:             d.dial,
+		HandshakeTimeout: handshakeTimeout,
+		Split:            wsclient.Messages,
+		MaxUnit:          maxMsg,
+		OnPong:           alive,
+		CloseWait:        closeWait,
+		Abrupt:           func(cause error) bool { return errors.Is(cause, firehose.ErrIdleTimeout) },
+		WriteTimeout:     writeTimeout,
 	}
-	ws, resp, err := wd.DialContext(ctx, u, nil)
-	if !stopGuard() && err == nil {
-		ws.Close()
-		return nil, context.Cause(ctx)
+	if interval > 0 {
+		// Pongs are liveness (Octave sends nothing on a quiet stream), but not awaited: a server
+		// that does not answer pings is caught by the engine's idle clock and the probes.
+		o.PingEvery = interval
+	}
+	ws, resp, err := wsclient.Dial(ctx, u, o)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		if resp != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-			resp.Body.Close()
+		var he *wsclient.HandshakeError
+		if errors.As(err, &he) {
 			var env struct{ Head head }
-			parsed := json.Unmarshal(b, &env) == nil
-			return nil, &refusedError{status: resp.StatusCode, message: env.Head.message(b, parsed)}
+			parsed := json.Unmarshal(he.Body, &env) == nil
+			return nil, &refusedError{status: he.Status, message: env.Head.message(he.Body, parsed)}
 		}
 		return nil, fmt.Errorf("octave: dial: %w", err)
 	}
@@ -133,46 +115,30 @@ func (d *dialer) open(ctx context.Context, u string, maxMsg int, interval time.D
 		stop: make(chan struct{}),
 		dead: make(chan struct{}),
 	}
-	// Pongs prove the socket: Octave sends nothing on a quiet stream, so they are its liveness.
-	ws.SetPongHandler(func(string) error {
-		if alive != nil {
-			alive()
-		}
-		return nil
-	})
 	s.wg.Add(2)
-	go s.read(maxMsg)
+	go s.read()
 	go s.write(interval)
 	return s, nil
 }
 
-func (s *socket) read(maxMsg int) {
+func (s *socket) read() {
 	defer s.wg.Done()
-	// The hard cap stays far above maxMsg: past SetReadLimit gorilla kills the connection, and
-	// an oversized message should cost one frame, not the socket.
-	s.ws.SetReadLimit(int64(maxMsg)*4 + 1<<20)
 	for {
-		typ, r, err := s.ws.NextReader()
-		if err != nil {
-			s.deliver(inMsg{err: err})
-			return
-		}
-		b, err := io.ReadAll(io.LimitReader(r, int64(maxMsg)+1))
-		if err != nil {
-			s.deliver(inMsg{err: err})
-			return
-		}
-		m := inMsg{data: b, binary: typ == websocket.BinaryMessage}
-		if len(b) > maxMsg {
-			n, err := io.Copy(io.Discard, r)
-			if err != nil {
-				s.deliver(inMsg{err: err})
+		b, err := s.ws.Next()
+		var ue *wsclient.UnitError
+		switch {
+		case errors.As(err, &ue):
+			if !s.deliver(inMsg{unit: ue}) {
 				return
 			}
-			m = inMsg{oversized: len(b) + int(n)}
-		}
-		if !s.deliver(m) {
+		case err != nil:
+			s.deliver(inMsg{err: err})
 			return
+		default:
+			// Next's bytes live until its next call: Next (the conn's) gets a copy.
+			if !s.deliver(inMsg{data: append([]byte(nil), b...)}) {
+				return
+			}
 		}
 	}
 }
@@ -201,22 +167,17 @@ func (s *socket) write(interval time.Duration) {
 		case <-s.stop:
 			return
 		case b := <-s.out:
-			err = s.writeData(b)
+			err = s.ws.WriteText(b)
 		case <-tick:
-			if err = s.writeData(heartbeatMsg); err == nil {
-				err = s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
-			}
+			err = s.ws.WriteText(heartbeatMsg)
 		}
 		if err != nil {
-			s.ws.Close() // the reader then ends with an error, which ends the connection
+			// A socket that cannot be written is finished: closing it ends the reader too,
+			// and with it the connection.
+			s.ws.Close()
 			return
 		}
 	}
-}
-
-func (s *socket) writeData(b []byte) error {
-	s.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return s.ws.WriteMessage(websocket.TextMessage, b)
 }
 
 // send queues a request for the writer; false if the socket is gone or ctx ended.
@@ -231,12 +192,11 @@ func (s *socket) send(ctx context.Context, b []byte) bool {
 	return false
 }
 
-// close says goodbye with a close frame (briefly), closes the connection and waits for both
+// close says goodbye (a close frame, briefly awaited), closes the connection and waits for both
 // goroutines.
 func (s *socket) close() {
 	s.once.Do(func() {
 		close(s.stop)
-		s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(closeGrace))
 		s.ws.Close()
 		s.wg.Wait()
 	})
@@ -244,9 +204,9 @@ func (s *socket) close() {
 
 // closeReason describes how a socket ended, for errors.
 func closeReason(err error) error {
-	var ce *websocket.CloseError
+	var ce *wsclient.CloseError
 	if errors.As(err, &ce) {
-		return fmt.Errorf("octave: socket closed by the server (code %d %q): %w", ce.Code, ce.Text, err)
+		return fmt.Errorf("octave: socket closed by the server (code %d %s): %w", ce.Code, wsclient.CloseCodeName(ce.Code), err)
 	}
 	return fmt.Errorf("octave: socket: %w", err)
 }
