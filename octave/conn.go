@@ -261,7 +261,7 @@ func (c *conn) resolve(ev *event) string {
 		if _, ok := c.subs[k]; ok {
 			return k
 		}
-		if n, ok := c.src.ids2[k]; ok {
+		if n, ok := c.src.names[k]; ok {
 			if _, ok := c.subs[n]; ok {
 				return n
 			}
@@ -274,12 +274,12 @@ func (c *conn) resolve(ev *event) string {
 	if ev.Path != "" {
 		if _, ok := c.subs[ev.Path]; ok {
 			if id != "" {
-				c.src.ids2[id] = ev.Path
+				c.src.names[id] = ev.Path
 			}
 			return ev.Path
 		}
 	}
-	for _, k := range []string{ev.Resource, ev.StreamID, ev.Path, c.src.ids2[id]} {
+	for _, k := range []string{ev.Resource, ev.StreamID, ev.Path, c.src.names[id]} {
 		if k != "" && c.gone[k] {
 			return ""
 		}
@@ -289,7 +289,7 @@ func (c *conn) resolve(ev *event) string {
 	}
 	var unknown []string
 	known := map[string]bool{}
-	for _, n := range c.src.ids2 {
+	for _, n := range c.src.names {
 		known[n] = true
 	}
 	for n := range c.subs {
@@ -298,7 +298,7 @@ func (c *conn) resolve(ev *event) string {
 		}
 	}
 	if len(unknown) == 1 {
-		c.src.ids2[id] = unknown[0]
+		c.src.names[id] = unknown[0]
 		c.src.log.Debug("octave: stream id learned from a push without path", "stream", unknown[0], "id", id)
 		return unknown[0]
 	}
@@ -466,10 +466,10 @@ func (c *conn) syncStreams(now time.Time) error {
 	for n := range c.subs {
 		if !want[n] {
 			c.gone[n] = true
-			for id, name := range c.src.ids2 {
+			for id, name := range c.src.names {
 				if name == n {
 					c.gone[id] = true
-					delete(c.src.ids2, id)
+					delete(c.src.names, id)
 				}
 			}
 			delete(c.subs, n)

@@ -390,6 +390,15 @@ func TestConfigValidation(t *testing.T) {
 	if _, err := octave.NewStreams(""); err == nil {
 		t.Error("empty stream name accepted")
 	}
+	// Through Source, Run says what is wrong, at once.
+	c, err := firehose.New(octave.Source(octave.Config{Token: "t", Streams: st}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Run(t.Context(), func(context.Context, *firehose.Event) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "Config.Company is empty") {
+		t.Fatalf("Run: %v", err)
+	}
 }
 
 // Unknown frames are ignored, malformed and oversized ones counted; none ends the connection or

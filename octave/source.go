@@ -80,7 +80,7 @@ type source struct {
 	ids     *msgIDs
 	streams *Streams
 	pos     map[string]*position
-	ids2    map[string]string // stream id → name, learned from pushes of streams named by path
+	names   map[string]string // stream id → name, learned from pushes of streams named by path
 
 	authRetried bool // the last session attempt was an auth failure, retried once
 	unknown     int64
@@ -99,7 +99,7 @@ func newSource(cfg Config, sc firehose.SourceConfig) (*source, error) {
 		ids:     newMsgIDs(),
 		streams: cfg.Streams,
 		pos:     map[string]*position{},
-		ids2:    map[string]string{},
+		names:   map[string]string{},
 		dialer:  newDialer(sc.Dial, sc.TLSConfig),
 	}
 	if s.log == nil {
