@@ -390,14 +390,9 @@ func TestConfigValidation(t *testing.T) {
 	if _, err := octave.NewStreams(""); err == nil {
 		t.Error("empty stream name accepted")
 	}
-	// Through Source, Run says what is wrong, at once.
-	c, err := firehose.New(octave.Source(octave.Config{Token: "t", Streams: st}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Run(t.Context(), func(context.Context, *firehose.Event) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "Config.Company is empty") {
-		t.Fatalf("Run: %v", err)
+	// Through Source, New says what is wrong, as for any bad option.
+	if _, err := firehose.New(octave.Source(octave.Config{Token: "t", Streams: st})); err == nil || !strings.Contains(err.Error(), "Config.Company is empty") {
+		t.Fatalf("New: %v", err)
 	}
 }
 

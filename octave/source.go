@@ -44,7 +44,7 @@ func Spec(cfg Config) (firehose.SourceSpec, error) {
 func Source(cfg Config) firehose.Option {
 	spec, err := Spec(cfg)
 	if err != nil {
-		return firehose.WithSource(firehose.SourceSpec{Name: Name, New: func(firehose.SourceConfig) (firehose.Source, error) { return nil, err }})
+		return firehose.OptionError(err) // New fails with it, as for any bad option
 	}
 	return firehose.WithSource(spec)
 }
