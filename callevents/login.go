@@ -41,8 +41,9 @@ type credentials struct {
 
 // token is an access token and what the client read from it.
 type token struct {
-	value  secret
-	claims tokenClaims
+	value    secret
+	claims   tokenClaims
+	obtained time.Time // when the login answered
 	// claimsErr says why the claims could not be read (the token is still used: the server
 	// decides); nil when they were.
 	claimsErr error
@@ -76,7 +77,7 @@ func login(ctx context.Context, hc *http.Client, loginURL string, c credentials)
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return token{}, scrubError(fmt.Errorf("callevents: login: %w", err), string(c.Password))
+		return token{}, netError(fmt.Errorf("callevents: login: %w", err), string(c.Password))
 	}
 	defer resp.Body.Close()
 

@@ -1,0 +1,340 @@
+package callevents
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/firehose-go/firehose"
+	"github.com/gorilla/websocket"
+)
+
+// Name is the source's name in Stats, logs and firehose.ConnectInfo.
+const Name = "callevents"
+
+// Source returns the option that makes a firehose client consume the call-event firehose cfg
+// describes:
+//
+//	c, err := firehose.New(callevents.Source(callevents.Config{
+//		BaseURL:  "pbx.example.com", // https, port 9443
+//		Username: "api", Password: os.Getenv("QVOICE_PASSWORD"), Domain: "example.com",
+//		Events:   []string{callevents.ChannelAnswer, callevents.ChannelDestroy},
+//	}))
+//
+// An invalid cfg makes firehose.New fail with the reason. The source cannot replay
+// (firehose.ResumeNone): every reconnect is reported as a *firehose.GapError with its downtime.
+func Source(cfg Config) firehose.Option {
+	spec, err := Spec(cfg)
+	if err != nil {
+		return failingOption(err)
+	}
+	return firehose.WithSource(spec)
+}
+
+// Spec returns the firehose.SourceSpec of the call-event firehose cfg describes, or the reason cfg
+// is invalid. Source is the same as firehose.WithSource of it.
+func Spec(cfg Config) (firehose.SourceSpec, error) {
+	set, err := cfg.validate()
+	if err != nil {
+		return firehose.SourceSpec{}, err
+	}
+	return firehose.SourceSpec{
+		Name:   Name,
+		Resume: firehose.ResumeNone,
+		New: func(sc firehose.SourceConfig) (firehose.Source, error) {
+			return newSource(set, sc), nil
+		},
+		Secrets: []string{cfg.Password},
+	}, nil
+}
+
+// failingOption is a firehose.Option whose application fails with err. The option's parameter type
+// is unexported, so it is made by reflection on Option's own type.
+func failingOption(err error) firehose.Option {
+	t := reflect.TypeFor[firehose.Option]()
+	fn := reflect.MakeFunc(t, func([]reflect.Value) []reflect.Value {
+		return []reflect.Value{reflect.ValueOf(&err).Elem()}
+	})
+	return fn.Interface().(firehose.Option)
+}
+
+// Fallbacks when the client's idle timeout is not set.
+const (
+	fallbackIdle = 45 * time.Second
+	controlWait  = 5 * time.Second // the longest a ping or close frame may take to write
+)
+
+// source is one receiver's: it holds the token across connections. Connect is called from the
+// engine's goroutine; a connection's refresher logs in from its own, hence the mutex.
+type source struct {
+	set    *settings
+	log    *slog.Logger
+	hc     *http.Client
+	dialer *websocket.Dialer
+
+	maxEvent     int
+	pingInterval time.Duration
+	pongWait     time.Duration
+
+	mu          sync.Mutex
+	tok         *token // the current token; nil: log in before the next dial
+	authRetried bool   // a refusal (login 4xx, upgrade 401/403) has had its one fresh attempt
+}
+
+func newSource(set *settings, sc firehose.SourceConfig) *source {
+	base := set.tls
+	if base == nil {
+		base = sc.TLSConfig
+	}
+	httpTLS, wsTLS := cloneTLS(base, set.rootCAs), cloneTLS(base, set.rootCAs)
+	wsTLS.NextProtos = nil // an "h2" offer would break the upgrade
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         sc.Dial,
+		TLSClientConfig:     httpTLS,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	s := &source{
+		set: set,
+		log: sc.Logger,
+		hc: &http.Client{
+			Transport:     tr,
+			CheckRedirect: checkRedirect,
+		},
+		dialer: &websocket.Dialer{
+			NetDialContext:  sc.Dial,
+			Proxy:           http.ProxyFromEnvironment,
+			TLSClientConfig: wsTLS,
+		},
+		maxEvent: sc.MaxEventSize,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxEvent <= 0 {
+		s.maxEvent = firehose.DefaultMaxEventSize
+	}
+	idle := sc.IdleTimeout
+	if idle <= 0 {
+		idle = fallbackIdle
+	}
+	s.pongWait = set.pongWait
+	if s.pongWait == 0 {
+		s.pongWait = idle
+	}
+	s.pingInterval = set.pingInterval
+	if s.pingInterval == 0 {
+		s.pingInterval = idle / 3
+	}
+	if s.pingInterval >= s.pongWait {
+		s.pingInterval = s.pongWait / 2
+	}
+	s.pingInterval = max(s.pingInterval, time.Millisecond)
+	return s
+}
+
+func cloneTLS(base *tls.Config, roots *x509.CertPool) *tls.Config {
+	var c *tls.Config
+	if base != nil {
+		c = base.Clone()
+	} else {
+		c = &tls.Config{}
+	}
+	if roots != nil {
+		c.RootCAs = roots
+	}
+	return c
+}
+
+// errRedirect is why a login redirect is refused: the password would follow it.
+var errRedirect = errors.New("callevents: the login was redirected to another host or to plain http; refused")
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	prev := via[len(via)-1].URL
+	if req.URL.Host != prev.Host || (prev.Scheme == "https" && req.URL.Scheme != "https") || len(via) >= 3 {
+		return firehose.Fatal(errRedirect)
+	}
+	return nil
+}
+
+// Connect logs in (unless the token in hand is good for more than the refresh margin) and opens
+// the socket. One call, one attempt; see authFailure for the one fresh attempt a refusal gets.
+func (s *source) Connect(ctx context.Context, req firehose.ConnectRequest) (firehose.Conn, error) {
+	tok, err := s.token(ctx, false)
+	if err != nil {
+		return nil, s.failed(ctx, err)
+	}
+	ws, err := s.dial(ctx, tok)
+	if err != nil {
+		var se *firehose.StatusError
+		if errors.As(err, &se) && (se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden) {
+			s.dropToken(tok)
+		}
+		return nil, s.failed(ctx, err)
+	}
+	s.mu.Lock()
+	s.authRetried = false
+	s.mu.Unlock()
+	alive := req.Alive
+	if alive == nil {
+		alive = func() {}
+	}
+	return newConn(ctx, s, ws, tok, alive), nil
+}
+
+// Close releases the login's idle connections.
+func (s *source) Close() error {
+	s.hc.CloseIdleConnections()
+	return nil
+}
+
+// failed classifies a login or dial error for the engine. A refusal that retrying will not heal
+// (400, 401, 403, 404) gets one fresh attempt — a new login — and ends the stream the second time in
+// a row; an untrusted certificate ends it at once; everything else is retried with backoff.
+func (s *source) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		if c := context.Cause(ctx); c != nil {
+			return c
+		}
+	}
+	if !errors.Is(err, firehose.ErrFatal) {
+		return err
+	}
+	var se *firehose.StatusError
+	if !errors.As(err, &se) {
+		return err // fatal for its own reason (a refused redirect)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tok = nil
+	if s.authRetried {
+		return err
+	}
+	s.authRetried = true
+	s.log.Warn("callevents: refused; one fresh login before giving up", "err", err)
+	return firehose.Retry(err)
+}
+
+// margin is how long before exp a token is refreshed: the configured margin, at most a quarter of
+// the lifetime observed (exp minus when it was obtained).
+func (s *source) margin(exp, obtained time.Time) time.Duration {
+	return min(s.set.refreshMargin, max(exp.Sub(obtained)/4, 0))
+}
+
+// refreshAt is when tok should be replaced; zero when its expiry is unknown.
+func (s *source) refreshAt(tok *token) time.Time {
+	exp := tok.claims.Expiry
+	if exp.IsZero() {
+		return time.Time{}
+	}
+	return exp.Add(-s.margin(exp, tok.obtained))
+}
+
+// token returns the token to dial with: the one in hand unless it is within its refresh margin (or
+// force), else a fresh one from a login.
+func (s *source) token(ctx context.Context, force bool) (*token, error) {
+	now := time.Now()
+	s.mu.Lock()
+	t := s.tok
+	s.mu.Unlock()
+	if t != nil && !force {
+		exp := t.claims.Expiry
+		if exp.IsZero() || now.Before(exp.Add(-s.margin(exp, t.obtained))) {
+			return t, nil
+		}
+	}
+	nt, err := login(ctx, s.hc, s.set.loginURL, s.set.creds)
+	if err != nil {
+		var ls *loginStatus
+		if errors.As(err, &ls) {
+			se := &firehose.StatusError{Transport: "login", Code: ls.code, Message: ls.message, RetryAfter: ls.retryAfter}
+			return nil, fmt.Errorf("callevents: login as %q (domain %q): %w", s.set.creds.Username, s.set.creds.Domain, se)
+		}
+		return nil, err
+	}
+	nt.obtained = now
+	if nt.claimsErr != nil {
+		s.log.Warn("callevents: the token's expiry cannot be read; it is refreshed only when refused", "err", nt.claimsErr)
+	}
+	s.log.Info("callevents: logged in", "identity", nt.claims.Identity, "exp", nt.claims.Expiry,
+		"accounts", s.set.creds.Accounts, "events", s.set.creds.Events)
+	s.mu.Lock()
+	s.tok = &nt
+	s.mu.Unlock()
+	return &nt, nil
+}
+
+// dropToken forgets tok (if it is still the current one): the next Connect logs in.
+func (s *source) dropToken(tok *token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok == tok {
+		s.tok = nil
+	}
+}
+
+// dial opens the socket with tok. A refusal is a *firehose.StatusError (Transport "ws") with the
+// server's message; no error's text holds the token or the password.
+func (s *source) dial(ctx context.Context, tok *token) (*websocket.Conn, error) {
+	u := s.set.eventsURL
+	hdr := http.Header{}
+	if s.set.tokenInQuery {
+		u += "?token=" + url.QueryEscape(string(tok.value))
+	} else {
+		hdr.Set("Authorization", "Bearer "+string(tok.value))
+	}
+	ws, resp, err := s.dialer.DialContext(ctx, u, hdr)
+	if err == nil {
+		ws.SetReadLimit(int64(max(4*s.maxEvent, 64<<20))) // a hard cap only: see socket.read
+		return ws, nil
+	}
+	secrets := []string{string(tok.value), string(s.set.creds.Password)}
+	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		var body []byte
+		if resp.Body != nil {
+			body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+		}
+		return nil, &firehose.StatusError{
+			Transport:  "ws",
+			Code:       resp.StatusCode,
+			Message:    serverMessage(body, secrets...),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		}
+	}
+	return nil, netError(fmt.Errorf("callevents: opening the socket: %w", err), secrets...)
+}
+
+// netError takes the secrets out of a transport error and makes a failed certificate verification
+// fatal: a wrong CA or host name does not heal by retrying.
+func netError(err error, secrets ...string) error {
+	cert := isCertError(err)
+	err = scrubError(err, secrets...)
+	if cert {
+		return firehose.Fatal(err)
+	}
+	return err
+}
+
+// isCertError reports whether err is a failed certificate verification: a wrong CA or host name
+// does not heal by retrying.
+func isCertError(err error) bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
