@@ -17,7 +17,7 @@ const (
 	// DefaultPort is the firehose's port when BaseURL names none.
 	DefaultPort = "9443"
 	// DefaultRefreshMargin is how long before a token's exp the source logs in again and moves to
-	// a fresh socket. For short-lived tokens it shrinks to a quarter of the token's observed
+	// a fresh socket. For short-lived tokens it shrinks to a third of the token's observed
 	// lifetime.
 	DefaultRefreshMargin = time.Minute
 	// DefaultDrainGrace is how long the previous socket is still read after a fresh one has opened,

@@ -226,10 +226,11 @@ func (s *source) failed(ctx context.Context, err error) error {
 	return firehose.Retry(err)
 }
 
-// margin is how long before exp a token is refreshed: the configured margin, at most a quarter of
-// the lifetime observed (exp minus when it was obtained).
+// margin is how long before exp a token is refreshed: the configured margin, at most a third of
+// the lifetime observed (exp minus when it was obtained), so that an exp rounded up to the second
+// still leaves room before a server that closes at the unrounded instant.
 func (s *source) margin(exp, obtained time.Time) time.Duration {
-	return min(s.set.refreshMargin, max(exp.Sub(obtained)/4, 0))
+	return min(s.set.refreshMargin, max(exp.Sub(obtained)/3, 0))
 }
 
 // refreshAt is when tok should be replaced; zero when its expiry is unknown.
