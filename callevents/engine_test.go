@@ -584,3 +584,59 @@ func TestInvalidConfig(t *testing.T) {
 		t.Errorf("a valid config: %v", err)
 	}
 }
+
+// TestOddMessages: messages no shape describes. An unknown object is delivered raw; several values
+// in one message are delivered one by one; bytes that are not JSON, and messages over the max
+// event size, are counted and dropped; none of it ends the connection.
+func TestOddMessages(t *testing.T) {
+	t.Parallel()
+	srv := calleventstest.NewServer()
+	defer srv.Close()
+	r := start(t, srv, adminCfg, firehose.WithMaxEventSize(2<<10))
+	r.connected(1)
+	srv.SendRaw([]byte(`{"kind":"unknown","n":1}`))
+	srv.SendRaw([]byte("{\"Event-Name\":\"CHANNEL_CREATE\",\"Msg-ID\":\"m1\"}\n{\"Event-Name\":\"CHANNEL_ANSWER\",\"Msg-ID\":\"m2\"}\n{\"torn"))
+	srv.SendRaw([]byte("garbage"))
+	srv.SendRaw([]byte(`{"big":"` + strings.Repeat("x", 4<<10) + `"}`))
+	srv.SendRaw([]byte("   "))
+	srv.SendRaw([]byte(`[{"Event-Name":"CHANNEL_HOLD","Msg-ID":"m3"},7]`))
+	e := srv.Publish(calleventstest.RootAccount, callevents.ChannelDestroy, nil)
+	got := r.waitEvents(5, 3*time.Second)
+	var types []string
+	for _, d := range got {
+		types = append(types, d.typ)
+	}
+	if strings.Join(types, ",") != ",CHANNEL_CREATE,CHANNEL_ANSWER,CHANNEL_HOLD,CHANNEL_DESTROY" {
+		t.Errorf("types %q", types)
+	}
+	if string(got[0].json) != `{"kind":"unknown","n":1}` || !strings.HasPrefix(got[0].id, "h") || string(got[4].json) != string(e.Object) {
+		t.Errorf("events %+v", got)
+	}
+	r.waitUntil(2*time.Second, "the drops counted", func() bool {
+		st := r.client.Stats()
+		return st.Malformed >= 3 && st.Oversized == 1
+	})
+	if st := r.client.Stats(); st.ReconnectTotal() != 0 {
+		t.Errorf("reconnects %v", st.Reconnects)
+	}
+}
+
+// TestTokenExpiryWholeSeconds: tokens with an exp in whole seconds (as the real ones), one second
+// long, closed at exp: the refresh still leaves no gap.
+func TestTokenExpiryWholeSeconds(t *testing.T) {
+	t.Parallel()
+	srv := calleventstest.NewServer(calleventstest.WithTokenTTL(time.Second), calleventstest.WithExpiryClose(4001))
+	defer srv.Close()
+	r := start(t, srv, adminCfg)
+	r.connected(1)
+	var want []calleventstest.Event
+	for stop := time.Now().Add(2200 * time.Millisecond); time.Now().Before(stop); {
+		want = append(want, srv.Publish(calleventstest.CustomerAccount, callevents.ChannelCreate, nil))
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.waitEvents(len(want), 5*time.Second)
+	exactlyOnce(t, r.delivered(), want)
+	if st := r.client.Stats(); st.ReconnectTotal() != 0 || len(srv.Logins()) < 2 {
+		t.Errorf("reconnects %v, %d logins", st.Reconnects, len(srv.Logins()))
+	}
+}

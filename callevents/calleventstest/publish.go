@@ -106,6 +106,19 @@ func (s *Server) publish(account, name, callID string, fields map[string]any) Ev
 	return ev
 }
 
+// SendRaw sends msg as it is, as one text message, to every open socket whatever its filters, and
+// returns how many sockets it went to. It is not recorded in Events: it exists to test what a client
+// makes of messages no shape describes (malformed, unknown, several values in one message).
+func (s *Server) SendRaw(msg []byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msg = append([]byte(nil), msg...)
+	for sk := range s.sockets {
+		sk.send(msg)
+	}
+	return len(s.sockets)
+}
+
 // matches reports whether a token's grant lets an event of account and name through.
 func (s *Server) matches(g *grant, account, name string) bool {
 	if g.accounts != nil {

@@ -605,3 +605,18 @@ func waitEnded(t *testing.T, s *Server, i int, how string) {
 		t.Errorf("connection %d ended %q at %v, want %q", i, c.End, c.Ended, how)
 	}
 }
+
+func TestSendRaw(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ws := mustDial(t, s, mustToken(t, s, reseller.with(nil, []string{ChannelAnswer})))
+	if n := s.SendRaw([]byte("not json")); n != 1 {
+		t.Fatalf("sent to %d sockets", n)
+	}
+	if b, err := read(ws, 2*time.Second); err != nil || string(b) != "not json" {
+		t.Fatalf("got %q, %v", b, err)
+	}
+	if len(s.Events()) != 0 {
+		t.Error("a raw message was recorded as an event")
+	}
+}
