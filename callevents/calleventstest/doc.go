@@ -45,7 +45,8 @@
 // (no more pongs, no more events, no FIN); CloseAll (a close frame); slow logins (WithLoginDelay,
 // SetLoginDelay); failing logins and upgrades (WithLoginFailures, FailLogins, FailConnects);
 // revoked tokens (RevokeTokens); duplicate deliveries (WithDuplicates, SetDuplicates); events
-// re-sent to a new socket (WithResendOnConnect); a client that stops reading is cut (WithQueue).
+// re-sent to a new socket (WithResendOnConnect); a client that stops reading is cut (WithQueue);
+// messages no shape describes (SendRaw).
 //
 // # Assertions
 //
