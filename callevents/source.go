@@ -169,7 +169,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // Connect logs in (unless the token in hand is good for more than the refresh margin) and opens
-// the socket. One call, one attempt; see authFailure for the one fresh attempt a refusal gets.
+// the socket. One call, one attempt; see failed for the one fresh attempt a refusal gets.
 func (s *source) Connect(ctx context.Context, req firehose.ConnectRequest) (firehose.Conn, error) {
 	tok, err := s.token(ctx, false)
 	if err != nil {
