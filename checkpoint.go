@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/firehose-go/firehose/internal/dedupe"
@@ -32,6 +31,9 @@ type RangeCheckpoint struct {
 	Range     Range
 	Watermark int64       // epoch ms of the newest finished event
 	Seen      []SeenEvent // finished events with Timestamp >= Watermark - margin
+	// Cursor is a ResumeSource source's own position (see Cursor), opaque to
+	// the engine; nil for the others.
+	Cursor []byte
 }
 
 // SeenEvent identifies a finished event by Fingerprint(id, timestamp).
@@ -171,6 +173,9 @@ func (cp *Checkpoint) seed(rng Range) (rc RangeCheckpoint, found, covered bool) 
 		}
 		found = true
 		rc.Seen = append(rc.Seen, r.Seen...)
+		if r.Range == rng {
+			rc.Cursor = r.Cursor // a source's position is kept for its own range only
+		}
 		for p := max(r.Range.Min, rng.Min); p <= min(r.Range.Max, rng.Max); p++ {
 			have[p] = true
 		}
@@ -207,107 +212,6 @@ func (c *checkpoints) save(ctx context.Context, rc RangeCheckpoint, live []Range
 	return c.store.Save(ctx, out)
 }
 
-// checkpointState is one stream's part: when a save is due, the snapshot is
-// taken on the delivery goroutine, between two events.
-type checkpointState struct {
-	shared *checkpoints
-	live   []Range // every range this process receives
-	due    atomic.Bool
-	timer  *time.Timer
-	skip   uint64 // the fingerprint of an event a handler failed on: never saved as seen
-}
-
-func (s *stream) attachCheckpoints(shared *checkpoints, live []Range) {
-	if shared == nil {
-		return
-	}
-	cs := &checkpointState{shared: shared, live: live}
-	cs.timer = time.AfterFunc(shared.every, func() { cs.due.Store(true) })
-	s.ckpt = cs
-}
-
-// loadCheckpoint applies the checkpoint before the first connection.
-func (s *stream) loadCheckpoint(ctx context.Context) error {
-	if s.ckpt == nil || s.loaded {
-		return nil
-	}
-	cp, err := s.ckpt.shared.load(ctx)
-	if err != nil {
-		return err
-	}
-	s.loaded = true
-	if cp == nil {
-		return nil
-	}
-	rc, found, covered := cp.seed(s.rng)
-	if !found {
-		return nil
-	}
-	for _, e := range rc.Seen {
-		s.win.Add(e.Fingerprint, e.Timestamp)
-	}
-	if !covered {
-		// Some partitions of this range never had a position: resume all of it
-		// from the older of the configured start and the checkpoint's, so
-		// nothing of those partitions is skipped (live would skip them).
-		from := rc.Watermark - s.cfg.margin.Milliseconds()
-		if s.start > 0 {
-			from = min(from, s.start)
-		}
-		s.start = max(from, 1)
-		s.cfg.logger.Warn("firehose: checkpoint covers only part of this range", "range", s.rng.String(), "from", s.start)
-		return nil
-	}
-	s.wm = rc.Watermark
-	s.st.watermark.Store(s.wm)
-	s.cfg.logger.Info("firehose: resuming from checkpoint", "range", s.rng.String(), "watermark", rc.Watermark, "seen", len(rc.Seen))
-	return nil
-}
-
-// tick saves when the interval has passed. Called between two events.
-func (c *checkpointState) tick(s *stream) {
-	if !c.due.Load() {
-		return
-	}
-	c.due.Store(false)
-	if err := c.saveNow(s); err != nil {
-		s.st.setLastError(err)
-		s.cfg.logger.Error("firehose: checkpoint not saved", "range", s.rng.String(), "err", err)
-		s.hookError(err)
-	}
-	c.timer.Reset(c.shared.every)
-}
-
-// final saves on Close.
-func (c *checkpointState) final(s *stream) error {
-	c.timer.Stop()
-	if !s.loaded || s.wm == 0 {
-		return nil // nothing was resumed or finished: keep what is there
-	}
-	return c.saveNow(s)
-}
-
-func (c *checkpointState) saveNow(s *stream) error {
-	if c.shared.preSave != nil {
-		if err := c.shared.preSave(); err != nil {
-			return fmt.Errorf("firehose: checkpoint not saved: pre-save hook: %w", err)
-		}
-	}
-	rc := RangeCheckpoint{Range: s.rng, Watermark: s.wm}
-	if s.wm > 0 {
-		since := s.wm - s.cfg.margin.Milliseconds()
-		s.win.Recent(since, func(fp uint64, ts int64) bool {
-			if fp != c.skip {
-				rc.Seen = append(rc.Seen, SeenEvent{Fingerprint: fp, Timestamp: ts})
-			}
-			return true
-		})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return c.shared.save(ctx, rc, c.live)
-}
-
 // FileCheckpointer keeps a checkpoint in one file, written atomically: a
 // temporary file in the same directory, fsync, rename over the old one, fsync
 // of the directory. A crash at any instant leaves the old checkpoint or the
@@ -336,7 +240,8 @@ type fileRange struct {
 	Min       int    `json:"minPartition"`
 	Max       int    `json:"maxPartition"`
 	Watermark int64  `json:"watermark"`
-	Seen      string `json:"seen"` // base64 of big-endian (fingerprint uint64, timestamp int64) pairs
+	Seen      string `json:"seen"`             // base64 of big-endian (fingerprint uint64, timestamp int64) pairs
+	Cursor    []byte `json:"cursor,omitempty"` // a source's own position (base64)
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -392,7 +297,7 @@ func decodeCheckpoint(b []byte, name string) (*Checkpoint, error) {
 		if err != nil || len(raw)%16 != 0 {
 			return nil, bad("corrupt: seen events of %s", rng)
 		}
-		rc := RangeCheckpoint{Range: rng, Watermark: r.Watermark, Seen: make([]SeenEvent, len(raw)/16)}
+		rc := RangeCheckpoint{Range: rng, Watermark: r.Watermark, Seen: make([]SeenEvent, len(raw)/16), Cursor: r.Cursor}
 		for i := range rc.Seen {
 			rc.Seen[i] = SeenEvent{
 				Fingerprint: binary.BigEndian.Uint64(raw[16*i:]),
@@ -413,7 +318,7 @@ func (f *FileCheckpointer) Save(ctx context.Context, cp *Checkpoint) error {
 			binary.BigEndian.PutUint64(raw[16*i:], e.Fingerprint)
 			binary.BigEndian.PutUint64(raw[16*i+8:], uint64(e.Timestamp))
 		}
-		fc.Ranges = append(fc.Ranges, fileRange{Min: r.Range.Min, Max: r.Range.Max, Watermark: r.Watermark, Seen: base64.StdEncoding.EncodeToString(raw)})
+		fc.Ranges = append(fc.Ranges, fileRange{Min: r.Range.Min, Max: r.Range.Max, Watermark: r.Watermark, Seen: base64.StdEncoding.EncodeToString(raw), Cursor: r.Cursor})
 	}
 	fc.CRC32C = rangesCRC(fc.Ranges)
 	b, err := json.Marshal(fc)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -13,7 +14,8 @@ type Client struct {
 	cfg *config
 
 	mu    sync.Mutex
-	stats []*counters // every stream opened, for Stats
+	stats []*counters        // every stream opened, for Stats
+	ckpts []*checkpointState // the open streams' checkpoints, for CheckpointSoon
 }
 
 // New returns a Client configured by opts. It validates every option and does
@@ -40,6 +42,9 @@ func New(opts ...Option) (*Client, error) {
 // are retried until ctx ends. ctx bounds Open only: the stream lives until
 // Close. With a checkpoint configured, Open loads it first.
 func (c *Client) Open(ctx context.Context) (Stream, error) {
+	if c == nil || c.cfg == nil {
+		return nil, errNotNew
+	}
 	if c.cfg.receivers > 1 {
 		return nil, errors.New("firehose: WithReceivers runs a group: use Run")
 	}
@@ -47,7 +52,7 @@ func (c *Client) Open(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.attachCheckpoints(newCheckpoints(c.cfg), []Range{c.cfg.rng})
+	c.attachCheckpoints(s, newCheckpoints(c.cfg), []Range{c.cfg.rng})
 	if err := s.open(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -71,7 +76,7 @@ func (c *Client) Run(ctx context.Context, h Handler) error {
 				return err
 			}
 			if err := h(ctx, ev); err != nil {
-				s.abandon(ev.id, ev.ts)
+				s.abandon(stringBytes(ev.id), ev.ts)
 				return err
 			}
 		}
@@ -80,6 +85,9 @@ func (c *Client) Run(ctx context.Context, h Handler) error {
 
 // run drives one stream, or a group of them with WithReceivers, with loop.
 func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) error) error {
+	if c == nil || c.cfg == nil {
+		return errNotNew
+	}
 	if c.cfg.receivers > 1 {
 		return c.runGroup(ctx, loop)
 	}
@@ -87,7 +95,7 @@ func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) er
 	if err != nil {
 		return err
 	}
-	s.attachCheckpoints(newCheckpoints(c.cfg), []Range{c.cfg.rng})
+	c.attachCheckpoints(s, newCheckpoints(c.cfg), []Range{c.cfg.rng})
 	return drive(ctx, s, loop)
 }
 
@@ -95,8 +103,15 @@ func (c *Client) run(ctx context.Context, loop func(context.Context, *stream) er
 // checkpoint) is returned when nothing else went wrong.
 func drive(ctx context.Context, s *stream, loop func(context.Context, *stream) error) (err error) {
 	defer func() {
-		if cerr := s.Close(); cerr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		// The final checkpoint's error always reaches the caller: alone when
+		// the run ended normally (ctx done), beside the run's own otherwise.
+		cerr := s.Close()
+		switch {
+		case cerr == nil:
+		case err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			err = cerr
+		default:
+			err = errors.Join(err, cerr)
 		}
 	}()
 	if err := s.open(ctx); err != nil {
@@ -109,6 +124,9 @@ func drive(ctx context.Context, s *stream, loop func(context.Context, *stream) e
 // watermark is the lowest one (the safe resume point of the group).
 func (c *Client) Stats() Stats {
 	s := Stats{Reconnects: map[Cause]int64{}}
+	if c == nil || c.cfg == nil {
+		return s
+	}
 	c.mu.Lock()
 	for _, st := range c.stats {
 		st.addTo(&s)
@@ -118,35 +136,137 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
-// String describes the client without its key.
+// attachCheckpoints gives s its part of shared and lists it for CheckpointSoon.
+func (c *Client) attachCheckpoints(s *stream, shared *checkpoints, live []Range) {
+	s.attachCheckpoints(shared, live)
+	if s.ckpt != nil {
+		c.mu.Lock()
+		c.ckpts = append(c.ckpts, s.ckpt)
+		c.mu.Unlock()
+	}
+}
+
+// CheckpointSoon asks every open stream of this client to save its
+// checkpoint at the next chance: between two events, or at once when it is
+// waiting for the network. A sink that commits its own batches calls it
+// when a batch is full, so the checkpoint follows the batch. It does nothing
+// without WithCheckpointer.
+func (c *Client) CheckpointSoon() {
+	if c == nil || c.cfg == nil {
+		return
+	}
+	c.mu.Lock()
+	cps := append([]*checkpointState(nil), c.ckpts...)
+	c.mu.Unlock()
+	for _, cs := range cps {
+		cs.due.Store(true)
+		cs.timer.Reset(0) // a parked stream saves now; an active one at its next tick
+	}
+}
+
+// ReceiverStats returns one snapshot per receiver stream that is open now,
+// in the order they were opened (with WithReceivers: Plan(n)'s order). Each
+// carries its Range; Stats is their sum over every stream ever opened.
+func (c *Client) ReceiverStats() []Stats {
+	if c == nil || c.cfg == nil {
+		return nil
+	}
+	now := c.cfg.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Stats
+	for _, st := range c.stats {
+		if st.open.Load() {
+			out = append(out, st.snapshot(now))
+		}
+	}
+	return out
+}
+
+// String describes the client: every option that shapes its streams, the
+// key and the source's secrets never.
 func (c *Client) String() string {
-	return fmt.Sprintf("firehose.Client{endpoint: %s, transport: %s, partitions: %s}", c.cfg.endpoint.Redacted(), c.cfg.transport, c.cfg.rng)
+	if c == nil || c.cfg == nil {
+		return "firehose.Client{<not made by New>}"
+	}
+	cfg := c.cfg
+	var b strings.Builder
+	b.WriteString("firehose.Client{")
+	add := func(k string, v any) {
+		if b.Len() > len("firehose.Client{") {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %v", k, v)
+	}
+	if !cfg.cisco {
+		add("source", cfg.source.Name)
+	} else {
+		add("endpoint", cfg.endpoint.Redacted())
+		add("transport", cfg.transport)
+		if cfg.key != "" {
+			add("key", cfg.key)
+		} else {
+			add("key", "none")
+		}
+		if cfg.hasReplica {
+			add("replicaId", cfg.replicaID)
+		}
+		if cfg.wsCompression {
+			add("compression", "permessage-deflate")
+		}
+	}
+	add("partitions", cfg.rng)
+	if cfg.receivers > 1 {
+		add("receivers", cfg.receivers)
+	}
+	if cfg.start > 0 {
+		add("start", formatMillis(cfg.start))
+	}
+	add("margin", cfg.margin)
+	add("window", cfg.window)
+	add("idle", cfg.idle)
+	add("maxEvent", cfg.maxEvent)
+	add("dedupe", cfg.dedupeCap)
+	add("backoff", fmt.Sprintf("%v..%v", cfg.backoffInitial, cfg.backoffMax))
+	if cfg.retryLimit > 0 {
+		add("retryLimit", cfg.retryLimit)
+	}
+	if cfg.checkpointer != nil {
+		add("checkpoint", fmt.Sprintf("%T every %v", cfg.checkpointer, cfg.checkpointIntv))
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 func (c *Client) newStream(rng Range) (*stream, error) {
-	tr, err := c.newConnector()
-	if err != nil {
-		return nil, err
+	if c == nil || c.cfg == nil {
+		return nil, errNotNew
 	}
-	st := &counters{}
+	spec := c.cfg.source
+	src, err := spec.New(SourceConfig{
+		Range:        rng,
+		MaxEventSize: c.cfg.maxEvent,
+		IdleTimeout:  c.cfg.idle,
+		Logger:       c.cfg.logger,
+		Dial:         c.cfg.dial,
+		TLSConfig:    c.cfg.tlsConfig,
+	})
+	if err != nil {
+		return nil, c.cfg.secrets.cleanErr(fmt.Errorf("firehose: source %s: %w", spec.Name, err))
+	}
+	if src == nil {
+		return nil, fmt.Errorf("firehose: source %s: New returned no Source", spec.Name)
+	}
+	st := &counters{source: spec.Name, rng: rng} // complete before Stats can see it
+	st.open.Store(true)
 	c.mu.Lock()
 	c.stats = append(c.stats, st)
 	c.mu.Unlock()
-	s := newStream(c.cfg, tr, rng, st)
-	return s, nil
+	return newStream(c.cfg, spec, src, rng, st), nil
 }
 
-func (c *Client) newConnector() (connector, error) {
-	switch c.cfg.transport {
-	case TransportHTTP:
-		return newHTTPConnector(c.cfg), nil
-	case TransportWebSocket:
-		return newWSConnector(c.cfg)
-	case TransportGRPC:
-		return newGRPCConnector(c.cfg)
-	}
-	return nil, fmt.Errorf("firehose: transport %q", c.cfg.transport)
-}
+// errNotNew is what a Client not made by New answers.
+var errNotNew = errors.New("firehose: Client not made by New")
 
 // open loads the checkpoint (if any) and makes the first connection.
 func (s *stream) open(ctx context.Context) error {
@@ -160,10 +280,7 @@ func (s *stream) open(ctx context.Context) error {
 	err := s.ensureConn(ctx)
 	// ctx bounds Open only: stop watching it so its end later cannot cut the
 	// stream.
-	if s.ctxStop != nil {
-		s.ctxStop()
-	}
-	s.ctxFor, s.ctxStop = nil, nil
+	s.caller.reset()
 	if err != nil {
 		return s.fail(err)
 	}

@@ -42,20 +42,35 @@ func TestStatusErrorClass(t *testing.T) {
 	}
 }
 
-// TestRetryAfterZeroStillBacksOff: an explicit "Retry-After: 0" waits the
-// backoff, so a server repeating it cannot drive a hot loop; without the header
-// a 429 waits at least the 5 s floor.
-func TestRetryAfterZeroStillBacksOff(t *testing.T) {
+// TestRetryAfter: a 429 never waits less than the 5 s floor, whatever its
+// Retry-After says (0, a past date), and never more than the cap (a value so
+// large it would overflow a Duration included); a 503 with Retry-After waits
+// what it says.
+func TestRetryAfter(t *testing.T) {
 	cfg := defaultConfig()
-	s := newStream(cfg, nil, AllPartitions, &counters{})
-	zero := &StatusError{Code: 429, retryAfterSet: true}
-	if d := s.delay(zero); d <= 0 || d >= DefaultRateLimitFloor {
-		t.Fatalf("Retry-After 0 waited %v, want the backoff", d)
-	}
-	if d := s.delay(&StatusError{Code: 429}); d < DefaultRateLimitFloor {
-		t.Fatalf("429 without Retry-After waited %v, want >= %v", d, DefaultRateLimitFloor)
-	}
-	if d := s.delay(&StatusError{Code: 429, RetryAfter: time.Hour, retryAfterSet: true}); d != DefaultRetryAfterCap {
-		t.Fatalf("Retry-After 1h waited %v, want the cap %v", d, DefaultRetryAfterCap)
+	s := newStream(cfg, testSpec(cfg), nil, AllPartitions, &counters{})
+	now := time.Now()
+	for _, tc := range []struct {
+		status  int
+		header  string
+		atLeast time.Duration
+		atMost  time.Duration
+	}{
+		{429, "", DefaultRateLimitFloor, DefaultRetryAfterCap},
+		{429, "0", DefaultRateLimitFloor, DefaultRetryAfterCap},
+		{429, now.Add(-time.Hour).UTC().Format(http.TimeFormat), DefaultRateLimitFloor, DefaultRetryAfterCap},
+		{429, "7", 7 * time.Second, DefaultRetryAfterCap},
+		{429, "3600", DefaultRetryAfterCap, DefaultRetryAfterCap},
+		{429, "9999999999", DefaultRetryAfterCap, DefaultRetryAfterCap},
+		{429, "99999999999999999999", DefaultRateLimitFloor, DefaultRetryAfterCap}, // unparsable: as absent
+		{503, "20", 20 * time.Second, DefaultRetryAfterCap},
+		{503, "9999999999", DefaultRetryAfterCap, DefaultRetryAfterCap},
+		{503, "", 0, DefaultBackoffMax},
+	} {
+		se := &StatusError{Code: tc.status}
+		se.RetryAfter, se.retryAfterSet = parseRetryAfter(tc.header, now)
+		if d := s.delay(se); d < tc.atLeast || d > tc.atMost {
+			t.Errorf("%d Retry-After %q: waited %v, want %v..%v", tc.status, tc.header, d, tc.atLeast, tc.atMost)
+		}
 	}
 }

@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
-
-	"github.com/firehose-go/firehose/internal/envelope"
 )
 
 // EventType names the kind of an event: Cisco's eventType, an open set of
@@ -59,95 +56,134 @@ func (t EventType) Known() bool {
 	return ok
 }
 
+// documentedTypes lists the constants above in order: the first twenty are
+// numbered in the gRPC proto's EventType enum. A type's index here is its
+// slot in Stats' per-type counters.
+var documentedTypes = [...]EventType{
+	DeviceEntry,
+	DeviceExit,
+	ProfileUpdate,
+	LocationChange,
+	KeepAlive,
+	AppActivation,
+	AccountAdminActivation,
+	DeviceLocationUpdate,
+	TPPeopleCountUpdate,
+	AppDeActivation,
+	DevicePresence,
+	UserPresence,
+	IOTTelemetry,
+	IOTUserAction,
+	DeviceCount,
+	CameraCount,
+	RawCameraCount,
+	NetworkTelemetry,
+	LocationAnchorUpdate,
+	NetworkStatusUpdate,
+	DeviceAssociation,
+	DeviceRSSIUpdate,
+	WifiDeviceUpdate,
+	BLERSSIUpdate,
+	AssetLocationUpdate,
+	APTopologyChange,
+	WebexTelemetry,
+	SpaceOccupancy,
+	SpaceOccupancyChange,
+	BuildingFeature,
+}
+
+const numberedTypes = 20 // documentedTypes[:numberedTypes] have enum numbers
+
+// TypeOther is the key Stats.EventsByType counts every event under whose
+// type is not one of the documented Cisco types (every event of a source
+// other than Cisco's).
+const TypeOther EventType = "other"
+
 // internType maps the bytes of a documented type name to its constant without
 // allocating, so the type of an event never pins or aliases a read buffer.
 func internType(b []byte) (EventType, bool) {
-	switch string(b) {
-	case "DEVICE_LOCATION_UPDATE":
-		return DeviceLocationUpdate, true
-	case "KEEP_ALIVE":
-		return KeepAlive, true
-	case "DEVICE_ENTRY":
-		return DeviceEntry, true
-	case "DEVICE_EXIT":
-		return DeviceExit, true
-	case "PROFILE_UPDATE":
-		return ProfileUpdate, true
-	case "LOCATION_CHANGE":
-		return LocationChange, true
-	case "APP_ACTIVATION":
-		return AppActivation, true
-	case "ACCOUNT_ADMIN_ACTIVATION":
-		return AccountAdminActivation, true
-	case "TP_PEOPLE_COUNT_UPDATE":
-		return TPPeopleCountUpdate, true
-	case "APP_DE_ACTIVATION":
-		return AppDeActivation, true
-	case "DEVICE_PRESENCE":
-		return DevicePresence, true
-	case "USER_PRESENCE":
-		return UserPresence, true
-	case "IOT_TELEMETRY":
-		return IOTTelemetry, true
-	case "IOT_USER_ACTION":
-		return IOTUserAction, true
-	case "DEVICE_COUNT":
-		return DeviceCount, true
-	case "CAMERA_COUNT":
-		return CameraCount, true
-	case "RAW_CAMERA_COUNT":
-		return RawCameraCount, true
-	case "NETWORK_TELEMETRY":
-		return NetworkTelemetry, true
-	case "LOCATION_ANCHOR_UPDATE":
-		return LocationAnchorUpdate, true
-	case "NETWORK_STATUS_UPDATE":
-		return NetworkStatusUpdate, true
-	case "DEVICE_ASSOCIATION":
-		return DeviceAssociation, true
-	case "DEVICE_RSSI_UPDATE":
-		return DeviceRSSIUpdate, true
-	case "WIFI_DEVICE_UPDATE":
-		return WifiDeviceUpdate, true
-	case "BLE_RSSI_UPDATE":
-		return BLERSSIUpdate, true
-	case "ASSET_LOCATION_UPDATE":
-		return AssetLocationUpdate, true
-	case "AP_TOPOLOGY_CHANGE":
-		return APTopologyChange, true
-	case "WEBEX_TELEMETRY":
-		return WebexTelemetry, true
-	case "SPACE_OCCUPANCY":
-		return SpaceOccupancy, true
-	case "SPACE_OCCUPANCY_CHANGE":
-		return SpaceOccupancyChange, true
-	case "BUILDING_FEATURE":
-		return BuildingFeature, true
+	if i, ok := typeIndex(b); ok {
+		return documentedTypes[i], true
 	}
 	return "", false
+}
+
+// typeIndex is a documented type's index in documentedTypes.
+func typeIndex(b []byte) (int, bool) {
+	switch string(b) {
+	case "DEVICE_LOCATION_UPDATE":
+		return 7, true
+	case "KEEP_ALIVE":
+		return 4, true
+	case "DEVICE_ENTRY":
+		return 0, true
+	case "DEVICE_EXIT":
+		return 1, true
+	case "PROFILE_UPDATE":
+		return 2, true
+	case "LOCATION_CHANGE":
+		return 3, true
+	case "APP_ACTIVATION":
+		return 5, true
+	case "ACCOUNT_ADMIN_ACTIVATION":
+		return 6, true
+	case "TP_PEOPLE_COUNT_UPDATE":
+		return 8, true
+	case "APP_DE_ACTIVATION":
+		return 9, true
+	case "DEVICE_PRESENCE":
+		return 10, true
+	case "USER_PRESENCE":
+		return 11, true
+	case "IOT_TELEMETRY":
+		return 12, true
+	case "IOT_USER_ACTION":
+		return 13, true
+	case "DEVICE_COUNT":
+		return 14, true
+	case "CAMERA_COUNT":
+		return 15, true
+	case "RAW_CAMERA_COUNT":
+		return 16, true
+	case "NETWORK_TELEMETRY":
+		return 17, true
+	case "LOCATION_ANCHOR_UPDATE":
+		return 18, true
+	case "NETWORK_STATUS_UPDATE":
+		return 19, true
+	case "DEVICE_ASSOCIATION":
+		return 20, true
+	case "DEVICE_RSSI_UPDATE":
+		return 21, true
+	case "WIFI_DEVICE_UPDATE":
+		return 22, true
+	case "BLE_RSSI_UPDATE":
+		return 23, true
+	case "ASSET_LOCATION_UPDATE":
+		return 24, true
+	case "AP_TOPOLOGY_CHANGE":
+		return 25, true
+	case "WEBEX_TELEMETRY":
+		return 26, true
+	case "SPACE_OCCUPANCY":
+		return 27, true
+	case "SPACE_OCCUPANCY_CHANGE":
+		return 28, true
+	case "BUILDING_FEATURE":
+		return 29, true
+	}
+	return 0, false
 }
 
 // numbered reports whether t has a number in the gRPC proto's EventType enum
 // (the first twenty constants above).
 func (t EventType) numbered() bool {
-	switch t {
-	case DeviceAssociation, DeviceRSSIUpdate, WifiDeviceUpdate, BLERSSIUpdate, AssetLocationUpdate,
-		APTopologyChange, WebexTelemetry, SpaceOccupancy, SpaceOccupancyChange, BuildingFeature:
-		return false
-	}
-	return t.Known()
+	i, ok := typeIndex([]byte(t))
+	return ok && i < numberedTypes
 }
 
 // ErrNoPayload is returned by Decode for an event that carries no payload object.
 var ErrNoPayload = errors.New("firehose: event has no payload")
-
-// format tells what the bytes of an event are.
-type format uint8
-
-const (
-	formatJSON  format = iota // one NDJSON line (HTTP, WebSocket)
-	formatProto               // one serialized EventRecord (gRPC)
-)
 
 // Event is one firehose event. Its core is what every firehose has: an ID to
 // deduplicate on, a timestamp in epoch milliseconds, a type name and the raw
@@ -246,24 +282,31 @@ func (e *Event) String() string {
 	return string(e.typ) + " " + e.id + " @" + strconv.FormatInt(e.ts, 10)
 }
 
-// newJSONEvent makes an owned event from a scanned line: one copy of the line,
-// every field a view into the copy. env's byte fields alias line, except
-// strings the scanner had to unescape.
-func newJSONEvent(line []byte, env *envelope.Envelope) *Event {
+// newFrameEvent makes an owned event from a frame: one copy of its bytes,
+// every field a view into the copy (a field that does not alias the bytes,
+// such as a string the scanner had to unescape, is copied on its own). A
+// Cisco JSON line adds its tenant fields.
+func newFrameEvent(f *Frame) *Event {
+	line := f.Raw
 	raw := make([]byte, len(line))
 	copy(raw, line)
-	ev := &Event{raw: raw, ts: env.Timestamp, format: formatJSON}
-	ev.id = viewIn(raw, line, env.ID)
-	ev.tenantID = viewIn(raw, line, env.SpacesTenantID)
-	ev.tenantName = viewIn(raw, line, env.SpacesTenantName)
-	ev.partnerID = viewIn(raw, line, env.PartnerTenantID)
-	ev.payloadKey = viewIn(raw, line, env.PayloadKey)
-	if env.Payload != nil {
-		if off, ok := offsetIn(line, env.Payload); ok {
-			ev.payload = raw[off : off+len(env.Payload) : off+len(env.Payload)]
+	ev := &Event{raw: raw, ts: f.Timestamp, format: f.cisco.format}
+	ev.id = viewIn(raw, line, f.ID)
+	if f.Payload != nil {
+		if off, ok := offsetIn(line, f.Payload); ok {
+			ev.payload = raw[off : off+len(f.Payload) : off+len(f.Payload)]
+		} else {
+			ev.payload = append([]byte(nil), f.Payload...)
 		}
 	}
-	ev.typ = eventType(raw, line, env.Type)
+	ev.typ = eventType(raw, line, f.Type)
+	if f.cisco.format == formatJSON {
+		env := &f.cisco.env
+		ev.tenantID = viewIn(raw, line, env.SpacesTenantID)
+		ev.tenantName = viewIn(raw, line, env.SpacesTenantName)
+		ev.partnerID = viewIn(raw, line, env.PartnerTenantID)
+		ev.payloadKey = viewIn(raw, line, env.PayloadKey)
+	}
 	return ev
 }
 
@@ -273,31 +316,6 @@ func eventType(raw, base, b []byte) EventType {
 		return t
 	}
 	return EventType(viewIn(raw, base, b))
-}
-
-// offsetIn reports where field starts inside base, if it aliases it.
-func offsetIn(base, field []byte) (int, bool) {
-	if len(field) == 0 || len(base) == 0 {
-		return 0, false
-	}
-	b := uintptr(unsafe.Pointer(unsafe.SliceData(base)))
-	f := uintptr(unsafe.Pointer(unsafe.SliceData(field)))
-	if f < b || f+uintptr(len(field)) > b+uintptr(len(base)) {
-		return 0, false
-	}
-	return int(f - b), true
-}
-
-// viewIn returns field as a string: a view into raw (the owned copy of base)
-// when field aliases base, else a copy.
-func viewIn(raw, base, field []byte) string {
-	if len(field) == 0 {
-		return ""
-	}
-	if off, ok := offsetIn(base, field); ok {
-		return unsafe.String(&raw[off], len(field))
-	}
-	return string(field)
 }
 
 // eventExt holds what a binary transport adds to an event: its decoded form

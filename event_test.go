@@ -16,7 +16,7 @@ func scanned(t testing.TB, line string) (*Event, []byte) {
 	if err := envelope.Scan(buf, &env); err != nil {
 		t.Fatal(err)
 	}
-	return newJSONEvent(buf, &env), buf
+	return newFrameEvent(jsonFrame(buf, &env)), buf
 }
 
 func TestOwnedEventIsOneCopy(t *testing.T) {
@@ -48,7 +48,7 @@ func TestOwnedEventAllocs(t *testing.T) {
 	if err := envelope.Scan(buf, &env); err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(100, func() { _ = newJSONEvent(buf, &env) }); n > 2 {
+	if n := testing.AllocsPerRun(100, func() { _ = newFrameEvent(jsonFrame(buf, &env)) }); n > 2 {
 		t.Fatalf("%v allocations per owned event, want <= 2", n)
 	}
 }

@@ -41,7 +41,7 @@ func (c *Client) runGroup(ctx context.Context, loop func(context.Context, *strea
 		if err != nil {
 			return err
 		}
-		s.attachCheckpoints(shared, plan)
+		c.attachCheckpoints(s, shared, plan)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/firehose-go/firehose/internal/ndjson"
@@ -62,6 +63,14 @@ func newHTTPTransport(cfg *config) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ReadBufferSize:        64 << 10,
+		// A relay that stops forwarding without closing leaves an HTTP/2
+		// connection that looks alive: pings find it dead within the idle
+		// timeout, so the resume request never waits on it for TCP's
+		// fifteen minutes.
+		HTTP2: &http.HTTP2Config{
+			SendPingTimeout: max(cfg.idle/3, time.Second),
+			PingTimeout:     max(min(cfg.idle/3, 15*time.Second), time.Second),
+		},
 	}
 	if cfg.dial != nil {
 		t.DialContext = cfg.dial
@@ -76,7 +85,7 @@ func newHTTPTransport(cfg *config) *http.Transport {
 // over plain http.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return fatalf("stopped after 10 redirects: a redirect loop will not end by retrying")
 	}
 	first := via[0].URL
 	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
@@ -86,23 +95,23 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // requestURL is the endpoint with the request's query parameters.
-func requestURL(base *url.URL, req request) *url.URL {
+func requestURL(base *url.URL, req ConnectRequest, cfg *config) *url.URL {
 	u := *base
 	q := url.Values{}
-	q.Set("minPartition", strconv.Itoa(req.rng.Min))
-	q.Set("maxPartition", strconv.Itoa(req.rng.Max))
-	if req.from > 0 {
-		q.Set("fromTimestamp", strconv.FormatInt(req.from, 10))
+	q.Set("minPartition", strconv.Itoa(req.Range.Min))
+	q.Set("maxPartition", strconv.Itoa(req.Range.Max))
+	if req.From > 0 {
+		q.Set("fromTimestamp", strconv.FormatInt(req.From, 10))
 	}
-	if req.hasReplica {
-		q.Set("replicaId", strconv.Itoa(req.replicaID))
+	if cfg.hasReplica {
+		q.Set("replicaId", strconv.Itoa(cfg.replicaID))
 	}
 	u.RawQuery = q.Encode()
 	return &u
 }
 
-func (h *httpConnector) connect(ctx context.Context, req request) (conn, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, requestURL(h.cfg.endpoint, req).String(), nil)
+func (h *httpConnector) Connect(ctx context.Context, req ConnectRequest) (Conn, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, requestURL(h.cfg.endpoint, req, h.cfg).String(), nil)
 	if err != nil {
 		return nil, fatalf("building request: %w", err)
 	}
@@ -116,17 +125,18 @@ func (h *httpConnector) connect(ctx context.Context, req request) (conn, error) 
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusFromResponse("http", resp, h.cfg.now())
 	}
-	c := &httpConn{resp: resp, rd: ndjson.NewReader(resp.Body, h.cfg.maxEvent)}
+	c := &httpConn{h: h, ctx: ctx, resp: resp, rd: ndjson.NewReader(resp.Body, h.cfg.maxEvent)}
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.date = d
 	}
 	return c, nil
 }
 
-func (h *httpConnector) close() {
+func (h *httpConnector) Close() error {
 	if h.own != nil {
 		h.own.CloseIdleConnections()
 	}
+	return nil
 }
 
 // statusFromResponse turns a refused request or handshake into a StatusError,
@@ -155,28 +165,44 @@ func classifyDialError(err error) error {
 	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostErr) || errors.As(err, &invalidErr) {
 		return &fatalError{err: fmt.Errorf("TLS certificate not trusted: %w", err)}
 	}
+	// An https:// endpoint that answers in plain text (or any non-TLS
+	// protocol) will not start speaking TLS by being asked again.
+	var recErr tls.RecordHeaderError
+	if errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return &fatalError{err: fmt.Errorf("the server does not speak TLS (is the endpoint http://, not https://?): %w", err)}
+	}
 	return err
 }
 
 type httpConn struct {
+	h    *httpConnector
+	ctx  context.Context
 	resp *http.Response
 	rd   *ndjson.Reader
 	date time.Time
 }
 
-func (c *httpConn) next(f *frame) error {
+func (c *httpConn) Next(f *Frame) error {
 	line, err := c.rd.Next()
 	switch {
 	case err == nil:
 		return scanJSON(f, line)
 	case errors.Is(err, ndjson.ErrLineTooLong):
-		return &frameError{kind: badOversized, err: err}
+		return &FrameError{Reason: DropOversized, Err: err}
 	case errors.Is(err, ndjson.ErrTornLine):
-		return &frameError{kind: badTorn, err: err}
+		return &FrameError{Reason: DropTorn, Err: err}
 	}
 	return err
 }
 
-func (c *httpConn) serverTime() time.Time { return c.date }
+func (c *httpConn) ServerTime() time.Time { return c.date }
 
-func (c *httpConn) close() { c.resp.Body.Close() }
+func (c *httpConn) Close() error {
+	err := c.resp.Body.Close()
+	if c.h != nil && c.h.own != nil && errors.Is(context.Cause(c.ctx), ErrIdleTimeout) {
+		// The connection went silent: whatever carried it (a pooled HTTP/2
+		// connection) is suspect. The next attempt dials afresh.
+		c.h.own.CloseIdleConnections()
+	}
+	return err
+}

@@ -26,6 +26,9 @@ const (
 	DefaultRateLimitFloor    = 5 * time.Second // least wait after a 429 without Retry-After
 	DefaultRetryAfterCap     = 5 * time.Minute // most wait a Retry-After can impose
 	DefaultCheckpointEvery   = time.Second
+	DefaultClockSkew         = 5 * time.Second  // how far ahead of the local clock a timestamp may move the resume point
+	DefaultHealthyAfter      = 10 * time.Second // a connection this old that delivered events resets the backoff
+	DefaultProgressWaitCap   = time.Second      // the longest wait after a short connection that made progress
 	EventsPath               = "/api/partners/v1/firehose/events"
 	maxDedupeCapacity        = 1 << 26
 	minMaxEventSize          = 1 << 10
@@ -86,13 +89,23 @@ type config struct {
 	httpClient     *http.Client
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
 	logger         *slog.Logger
-	onConnect      func(ConnectInfo)
-	onError        func(error)
+	onConnect      []func(ConnectInfo)
+	onError        []func(error)
 	wsCompression  bool
 	checkpointer   Checkpointer
 	checkpointIntv time.Duration
 	preSave        func() error
 	now            func() time.Time
+	skew           time.Duration
+
+	noKey      bool   // WithoutAPIKey
+	endpointBy string // the option that chose the endpoint
+	rngBy      string // the option that chose the partitions
+
+	cisco     bool        // the source is Cisco's (no WithSource)
+	source    *SourceSpec // the firehose: WithSource's, or Cisco's on the configured transport
+	ciscoOpts []string    // the Cisco-only options given, refused beside WithSource
+	secrets   redactor    // what never leaves the engine: the key, the source's secrets
 }
 
 func defaultConfig() *config {
@@ -109,14 +122,41 @@ func defaultConfig() *config {
 		backoffInitial: DefaultBackoffInitial,
 		backoffMax:     DefaultBackoffMax,
 		checkpointIntv: DefaultCheckpointEvery,
+		skew:           DefaultClockSkew,
 		logger:         slog.New(slog.DiscardHandler),
 		now:            time.Now,
 	}
 }
 
+// choose records which option set a choice; two different ones conflict
+// (WithRegion and WithEndpoint both pick the host), the same one twice is
+// the later value winning.
+func (c *config) choose(by *string, name string) error {
+	if *by != "" && *by != name {
+		return fmt.Errorf("firehose: %s and %s conflict: both choose the same setting", *by, name)
+	}
+	*by = name
+	return nil
+}
+
 func (c *config) validate() error {
 	if err := c.rng.Validate(); err != nil {
 		return err
+	}
+	if c.source != nil {
+		if len(c.ciscoOpts) > 0 {
+			return fmt.Errorf("firehose: %s applies to Cisco Spaces only, not to the source %q", strings.Join(c.ciscoOpts, ", "), c.source.Name)
+		}
+		c.secrets = newRedactor(c.source.Secrets...)
+	} else {
+		if c.key == "" && !c.noKey {
+			return errors.New("firehose: no API key: give WithAPIKey (or WithoutAPIKey for an endpoint that needs none)")
+		}
+		if c.key != "" && c.noKey {
+			return errors.New("firehose: WithAPIKey and WithoutAPIKey conflict")
+		}
+		c.source, c.cisco = ciscoSpec(c), true
+		c.secrets = newRedactor(string(c.key))
 	}
 	if c.margin >= c.window {
 		return fmt.Errorf("firehose: replay margin %v must be shorter than the replay window %v", c.margin, c.window)
@@ -144,10 +184,29 @@ func (c *config) validate() error {
 // or fmt output. Default: none (the server answers 401).
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(key, "\r\n") {
-			return errors.New("firehose: API key contains a line break")
+		c.ciscoOpts = append(c.ciscoOpts, "WithAPIKey")
+		if key == "" {
+			return errors.New("firehose: WithAPIKey: empty key (for an endpoint that needs none, use WithoutAPIKey)")
+		}
+		// A header value or gRPC metadata can carry only visible ASCII: a key
+		// with anything else could never be sent, and would be retried forever.
+		for i := 0; i < len(key); i++ {
+			if key[i] <= ' ' || key[i] > '~' {
+				return fmt.Errorf("firehose: WithAPIKey: the key has a byte 0x%02x at offset %d: only visible ASCII can be sent", key[i], i)
+			}
 		}
 		c.key = secret(key)
+		return nil
+	}
+}
+
+// WithoutAPIKey says the endpoint needs no key (a local mock, a proxy that
+// adds it). Without it, a Cisco client with no WithAPIKey is an error from
+// New, rather than a stream that retries 401s or hangs.
+func WithoutAPIKey() Option {
+	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithoutAPIKey")
+		c.noKey = true
 		return nil
 	}
 }
@@ -158,6 +217,7 @@ func WithAPIKey(key string) Option {
 // https://partners.ciscospaces.io.
 func WithEndpoint(rawURL string) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithEndpoint")
 		u, err := url.Parse(rawURL)
 		if err != nil {
 			return fmt.Errorf("firehose: endpoint: %w", err)
@@ -172,6 +232,9 @@ func WithEndpoint(rawURL string) Option {
 			u.Path = EventsPath
 		}
 		u.RawQuery, u.Fragment = "", ""
+		if err := c.choose(&c.endpointBy, "WithEndpoint"); err != nil {
+			return err
+		}
 		c.endpoint = u
 		return nil
 	}
@@ -182,12 +245,18 @@ func WithEndpoint(rawURL string) Option {
 // RegionSingapore (.sg).
 func WithRegion(r Region) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithRegion")
 		switch r {
 		case RegionGlobal, RegionEurope, RegionSingapore:
 		default:
 			return fmt.Errorf("firehose: region %q: want io, eu or sg", r)
 		}
-		return WithEndpoint("https://partners.ciscospaces." + string(r))(c)
+		if err := c.choose(&c.endpointBy, "WithRegion"); err != nil {
+			return err
+		}
+		u, _ := url.Parse("https://partners.ciscospaces." + string(r) + EventsPath)
+		c.endpoint = u
+		return nil
 	}
 }
 
@@ -196,6 +265,7 @@ func WithRegion(r Region) Option {
 // and the same guarantees.
 func WithTransport(t Transport) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithTransport")
 		switch t {
 		case TransportHTTP, TransportWebSocket, TransportGRPC:
 			c.transport = t
@@ -213,6 +283,9 @@ func WithPartitions(min, max int) Option {
 		if err := r.Validate(); err != nil {
 			return err
 		}
+		if err := c.choose(&c.rngBy, "WithPartitions"); err != nil {
+			return err
+		}
 		c.rng = r
 		return nil
 	}
@@ -225,6 +298,9 @@ func WithReceiver(i, n int) Option {
 	return func(c *config) error {
 		r, err := Receiver(i, n)
 		if err != nil {
+			return err
+		}
+		if err := c.choose(&c.rngBy, "WithReceiver"); err != nil {
 			return err
 		}
 		c.rng = r
@@ -275,6 +351,7 @@ func WithStartMillis(ms int64) Option {
 // activation answers 400). Default: not sent.
 func WithReplicaID(id int) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithReplicaID")
 		if id < 0 {
 			return fmt.Errorf("firehose: replicaId %d: want >= 0", id)
 		}
@@ -394,6 +471,7 @@ func WithTLSConfig(cfg *tls.Config) Option {
 // library's own, one per receiver, honouring HTTPS_PROXY and NO_PROXY.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithHTTPClient")
 		if hc == nil {
 			return errors.New("firehose: nil HTTP client")
 		}
@@ -433,25 +511,30 @@ func WithLogger(l *slog.Logger) Option {
 // WithConnectHook calls fn after every successful connection, first one
 // included, with where it resumed from and why the previous one ended. fn
 // must be quick and safe for concurrent use (receivers call it concurrently).
+// Hooks compose: each WithConnectHook adds one, called in the order given, so
+// a metrics adapter and a hook of your own can both be installed.
 func WithConnectHook(fn func(ConnectInfo)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("firehose: nil connect hook")
 		}
-		c.onConnect = fn
+		c.onConnect = append(c.onConnect, fn)
 		return nil
 	}
 }
 
 // WithErrorHook calls fn with every recoverable error (a dropped connection,
 // a refused attempt, a malformed or oversized line, a possible gap). Fatal
-// errors are returned, not hooked. fn must be quick and safe for concurrent use.
+// errors are returned, not hooked. fn must be quick and safe for concurrent
+// use (receivers call it concurrently). Errors arrive cleaned of secrets; a
+// possible gap is a *GapError. Hooks compose: each WithErrorHook adds one,
+// called in the order given.
 func WithErrorHook(fn func(error)) Option {
 	return func(c *config) error {
 		if fn == nil {
 			return errors.New("firehose: nil error hook")
 		}
-		c.onError = fn
+		c.onError = append(c.onError, fn)
 		return nil
 	}
 }
@@ -462,6 +545,7 @@ func WithErrorHook(fn func(error)) Option {
 // 12 times the cost of the uncompressed path. Default off.
 func WithCompression(on bool) Option {
 	return func(c *config) error {
+		c.ciscoOpts = append(c.ciscoOpts, "WithCompression")
 		c.wsCompression = on
 		return nil
 	}

@@ -66,21 +66,21 @@ func (s *lineSource) Read(p []byte) (int, error) {
 
 type memConnector struct{ src io.Reader }
 
-func (m memConnector) connect(context.Context, request) (conn, error) {
+func (m memConnector) Connect(context.Context, ConnectRequest) (Conn, error) {
 	return &httpConn{rd: ndjson.NewReader(m.src, DefaultMaxEventSize)}, nil
 }
-func (m memConnector) close() {}
+func (m memConnector) Close() error { return nil }
 
 func benchHTTPStream(b *testing.B) *stream {
 	cfg := defaultConfig()
 	cfg.idle = time.Hour
-	s := newStream(cfg, memConnector{src: newLineSource()}, AllPartitions, &counters{})
+	s := newStream(cfg, testSpec(cfg), memConnector{src: newLineSource()}, AllPartitions, &counters{})
 	b.Cleanup(func() {
 		s.mu.Lock()
-		if s.watch != nil {
-			s.watch.stop()
+		if s.cur.watch != nil {
+			s.cur.watch.stop()
 		}
-		s.c = nil
+		s.cur.c = nil
 		s.mu.Unlock()
 		s.Close()
 	})
@@ -111,7 +111,7 @@ func BenchmarkPipelineHTTPBorrowed(b *testing.B) {
 		if err := s.advance(ctx); err != nil {
 			b.Fatal(err)
 		}
-		s.delivered(s.f.env.Timestamp)
+		s.delivered()
 	}
 }
 

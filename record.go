@@ -101,20 +101,60 @@ func (e *Event) Record() (*firehosev1.EventRecord, error) {
 // as plain numbers, floats with a decimal point. A record whose payload does
 // not decode renders as its envelope alone; fields the proto does not know
 // are not rendered.
+//
+// The record's bytes are rendered straight from the wire (grpc_render.go);
+// a record the walker refuses, or one received decoded (the standard codec),
+// is rendered by renderProtoReference.
 func renderProto(e *Event) (line, payload []byte) {
-	b := make([]byte, 0, 2*len(e.raw)+256)
+	if e.ext.record == nil {
+		b := make([]byte, 0, protoJSONSizeHint(len(e.raw)))
+		if line, start, ok := appendProtoJSON(b, e.raw, e.id, e.ts, e.tenantID, e.tenantName, e.partnerID, string(e.typ)); ok {
+			if start > 0 {
+				payload = line[start : len(line)-1 : len(line)-1]
+			}
+			return line[:len(line):len(line)], payload
+		}
+	}
+	return renderProtoReference(e)
+}
+
+// protoJSONSizeHint is the output buffer's capacity for a record of n bytes:
+// its JSON is rarely more than twice its size plus the envelope's keys.
+func protoJSONSizeHint(n int) int { return 2*n + 256 }
+
+// appendProtoEnvelope appends the six envelope keys, in wire order, always
+// present, after an opening brace.
+func appendProtoEnvelope(b []byte, id string, ts int64, tenantID, tenantName, partnerID, typ string) []byte {
 	b = append(b, `{"recordUid":`...)
-	b = appendJSONString(b, e.id)
+	b = appendJSONString(b, id)
 	b = append(b, `,"recordTimestamp":`...)
-	b = strconv.AppendInt(b, e.ts, 10)
+	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"spacesTenantId":`...)
-	b = appendJSONString(b, e.tenantID)
+	b = appendJSONString(b, tenantID)
 	b = append(b, `,"spacesTenantName":`...)
-	b = appendJSONString(b, e.tenantName)
+	b = appendJSONString(b, tenantName)
 	b = append(b, `,"partnerTenantId":`...)
-	b = appendJSONString(b, e.partnerID)
+	b = appendJSONString(b, partnerID)
 	b = append(b, `,"eventType":`...)
-	b = appendJSONString(b, string(e.typ))
+	return appendJSONString(b, typ)
+}
+
+// appendProtoJSON appends the whole line of the serialized record raw,
+// rendered from the wire: the envelope, then the payload. start is where the
+// payload's value begins in the result (0: none); ok is false when the
+// walker refuses the record (the result is then to be dropped).
+func appendProtoJSON(b, raw []byte, id string, ts int64, tenantID, tenantName, partnerID, typ string) (line []byte, start int, ok bool) {
+	b = appendProtoEnvelope(b, id, ts, tenantID, tenantName, partnerID, typ)
+	b, start, ok = appendPayloadFromWire(b, raw)
+	return append(b, '}'), start, ok
+}
+
+// renderProtoReference is renderProto by proto.Unmarshal into messages and a
+// protoreflect walk: the reference the wire walker is tested against, and
+// its fallback.
+func renderProtoReference(e *Event) (line, payload []byte) {
+	b := make([]byte, 0, protoJSONSizeHint(len(e.raw)))
+	b = appendProtoEnvelope(b, e.id, e.ts, e.tenantID, e.tenantName, e.partnerID, string(e.typ))
 	rec, ok := e.ext.record.(*firehosev1.EventRecord)
 	if !ok {
 		rec = new(firehosev1.EventRecord)

@@ -22,11 +22,15 @@ import (
 )
 
 // sharedSample reads a captured Cisco sample from the shared folder beside
-// the repository (never copied into it); the test skips when it is absent.
+// the repository (never copied into it); the test skips when it is absent
+// (fails with FIREHOSE_REQUIRE_SAMPLES=1).
 func sharedSample(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "shared", "cisco-samples", name))
 	if errors.Is(err, fs.ErrNotExist) {
+		if os.Getenv("FIREHOSE_REQUIRE_SAMPLES") == "1" {
+			t.Fatalf("sample %s not found and FIREHOSE_REQUIRE_SAMPLES=1", name)
+		}
 		t.Skipf("sample %s not found (shared/cisco-samples is not beside the repo)", name)
 	}
 	if err != nil {
@@ -64,14 +68,15 @@ func jsonEvent(t testing.TB, line []byte) *Event {
 	if err := envelope.Scan(line, &env); err != nil {
 		t.Fatalf("envelope scan: %v: %s", err, line)
 	}
-	return newJSONEvent(line, &env)
+	return newFrameEvent(jsonFrame(line, &env))
 }
 
 // protoEvent makes the Event the gRPC channel delivers for a serialized record.
 func protoEventOf(t testing.TB, raw []byte) *Event {
 	t.Helper()
-	f := frame{raw: bytes.Clone(raw), format: formatProto}
-	if err := scanRecord(f.raw, &f.env, newRecordNames()); err != nil {
+	f := Frame{Raw: bytes.Clone(raw)}
+	f.cisco.format = formatProto
+	if err := scanRecord(f.Raw, &f.cisco.env, newRecordNames()); err != nil {
 		t.Fatalf("scanRecord: %v", err)
 	}
 	return newProtoEvent(&f)
@@ -444,7 +449,8 @@ func eagerEventOf(t testing.TB, raw []byte) *Event {
 	if err := proto.Unmarshal(raw, rec); err != nil {
 		t.Fatal(err)
 	}
-	f := frame{format: formatProto, record: rec}
+	f := Frame{}
+	f.cisco.format, f.cisco.record = formatProto, rec
 	fillEagerEnvelope(&f, rec, newRecordNames())
 	return newProtoEvent(&f)
 }

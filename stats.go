@@ -9,25 +9,37 @@ import (
 // Stats is a snapshot of a stream's (or a client's, summed over its streams)
 // counters.
 type Stats struct {
-	Events     int64 // events delivered
-	Bytes      int64 // bytes of the events delivered, as received
-	KeepAlives int64 // keep-alives received (never delivered)
-	Duplicates int64 // events dropped as already delivered
-	Malformed  int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
-	Oversized  int64 // frames larger than the max event size, skipped
-	Torn       int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
-	Unknown    int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
-	Connects   int64 // successful connections
-	Failures   int64 // failed connection attempts
-	Reconnects map[Cause]int64
-	Gaps       int64 // resume points clamped to the replay window: events may be missing
-	Connected  int   // receivers connected now
-	Watermark  int64 // the lowest receiver's watermark: epoch ms of the newest finished event
-	LastEvent  int64 // timestamp of the newest event delivered (epoch ms)
-	Lag        time.Duration
-	ResumedAt  int64         // fromTimestamp of the latest connection (0: live)
-	Downtime   time.Duration // how long the latest reconnect took, from the end of the previous connection
-	LastError  string        // the latest recoverable error, for status lines
+	Range  Range  // the receiver's partitions (a client's sum: the union's bounds)
+	Source string // the source's name ("http", "ws", "grpc", "octave", ...)
+	Events int64  // events delivered
+	// EventsByType counts the events delivered by type: each documented Cisco
+	// type, and TypeOther for the rest (and for every other source).
+	EventsByType       map[EventType]int64
+	Bytes              int64 // bytes of the events delivered, as received
+	KeepAlives         int64 // keep-alives received (never delivered)
+	Duplicates         int64 // events dropped as already delivered
+	Malformed          int64 // frames that were not events (bad JSON, no recordUid, WebSocket binary or empty messages)
+	Oversized          int64 // frames larger than the max event size, skipped
+	Torn               int64 // partial lines at the end of a connection, dropped (replayed on reconnect)
+	BeforeStart        int64 // events older than the configured start, dropped (a replay margin reaching back, see WithStart)
+	CheckpointFailures int64 // checkpoint saves that failed (each also reported through the error hook)
+	Unknown            int64 // events of a type the proto's EventType enum has no number for, such as SPACE_OCCUPANCY (delivered all the same)
+	Connects           int64 // successful connections
+	Failures           int64 // failed connection attempts
+	Reconnects         map[Cause]int64
+	Gaps               int64 // possible gaps reported (see GapError): events may be missing
+	GapsBy             map[GapReason]int64
+	Connected          int       // receivers connected now
+	State              State     // the receiver's state (a sum: the least healthy receiver's)
+	RetryAt            time.Time // while backing off: when the next attempt goes out
+
+	summed    int   // receivers summed into this snapshot
+	Watermark int64 // the lowest receiver's watermark: epoch ms of the newest finished event
+	LastEvent int64 // timestamp of the newest event delivered (epoch ms)
+	Lag       time.Duration
+	ResumedAt int64         // fromTimestamp of the latest connection (0: live)
+	Downtime  time.Duration // how long the latest reconnect took, from the end of the previous connection
+	LastError string        // the latest recoverable error, for status lines
 }
 
 // ReconnectTotal sums Reconnects.
@@ -51,6 +63,13 @@ type counters struct {
 	eof, network, idle, limited, srv, cancel atomic.Int64
 	mu                                       sync.Mutex
 	lastErr                                  string
+	beforeStart, checkpointFailures          atomic.Int64
+	state                                    atomic.Uint32
+	retryAt                                  atomic.Int64
+	byType                                   [len(documentedTypes) + 1]atomic.Int64 // the last: TypeOther
+	open                                     atomic.Bool                            // the stream is not closed
+	source                                   string
+	gapsBy                                   map[GapReason]int64 // rare: under mu
 }
 
 func (c *counters) countReconnect(k Cause) {
@@ -70,9 +89,20 @@ func (c *counters) countReconnect(k Cause) {
 	}
 }
 
-func (c *counters) setLastError(err error) {
+// setLastError keeps the latest trouble's text, already cleaned of secrets.
+func (c *counters) setLastError(msg string) {
 	c.mu.Lock()
-	c.lastErr = err.Error()
+	c.lastErr = msg
+	c.mu.Unlock()
+}
+
+func (c *counters) countGap(r GapReason) {
+	c.gaps.Add(1)
+	c.mu.Lock()
+	if c.gapsBy == nil {
+		c.gapsBy = map[GapReason]int64{}
+	}
+	c.gapsBy[r]++
 	c.mu.Unlock()
 }
 
@@ -84,6 +114,28 @@ func (c *counters) snapshot(now time.Time) Stats {
 }
 
 func (c *counters) addTo(s *Stats) {
+	if s.Range == (Range{}) {
+		s.Range = c.rng
+	} else {
+		s.Range = Range{Min: min(s.Range.Min, c.rng.Min), Max: max(s.Range.Max, c.rng.Max)}
+	}
+	if s.Source == "" {
+		s.Source = c.source
+	}
+	for i := range c.byType {
+		n := c.byType[i].Load()
+		if n == 0 {
+			continue
+		}
+		if s.EventsByType == nil {
+			s.EventsByType = map[EventType]int64{}
+		}
+		if i < len(documentedTypes) {
+			s.EventsByType[documentedTypes[i]] += n
+		} else {
+			s.EventsByType[TypeOther] += n
+		}
+	}
 	s.Events += c.events.Load()
 	s.Bytes += c.bytes.Load()
 	s.KeepAlives += c.keepAlives.Load()
@@ -92,6 +144,8 @@ func (c *counters) addTo(s *Stats) {
 	s.Oversized += c.oversized.Load()
 	s.Torn += c.torn.Load()
 	s.Unknown += c.unknown.Load()
+	s.BeforeStart += c.beforeStart.Load()
+	s.CheckpointFailures += c.checkpointFailures.Load()
 	s.Connects += c.connects.Load()
 	s.Failures += c.failures.Load()
 	s.Gaps += c.gaps.Load()
@@ -104,6 +158,13 @@ func (c *counters) addTo(s *Stats) {
 	if c.connected.Load() {
 		s.Connected++
 	}
+	if st := State(c.state.Load()); s.summed == 0 || st.severity() > s.State.severity() {
+		s.State = st
+		if st == StateBackingOff {
+			s.RetryAt = time.UnixMilli(c.retryAt.Load())
+		}
+	}
+	s.summed++
 	if wm := c.watermark.Load(); wm > 0 && (s.Watermark == 0 || wm < s.Watermark) {
 		s.Watermark = wm
 	}
@@ -113,6 +174,12 @@ func (c *counters) addTo(s *Stats) {
 	c.mu.Lock()
 	if c.lastErr != "" {
 		s.LastError = c.lastErr
+	}
+	for r, n := range c.gapsBy {
+		if s.GapsBy == nil {
+			s.GapsBy = map[GapReason]int64{}
+		}
+		s.GapsBy[r] += n
 	}
 	c.mu.Unlock()
 }

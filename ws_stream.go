@@ -57,7 +57,7 @@ type wsConnector struct {
 	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func newWSConnector(cfg *config) (connector, error) {
+func newWSConnector(cfg *config) (*wsConnector, error) {
 	base := *cfg.endpoint
 	switch base.Scheme {
 	case "https":
@@ -94,9 +94,9 @@ func newWSConnector(cfg *config) (connector, error) {
 	return w, nil
 }
 
-func (w *wsConnector) close() {} // nothing pooled: each conn owns its socket
+func (w *wsConnector) Close() error { return nil } // nothing pooled: each conn owns its socket
 
-func (w *wsConnector) connect(ctx context.Context, req request) (conn, error) {
+func (w *wsConnector) Connect(ctx context.Context, req ConnectRequest) (Conn, error) {
 	// gorilla watches ctx while dialing and during TLS, not while it writes the
 	// request and reads the response: the guard closes the socket when ctx
 	// ends, so idle detection and Close reach a server that never answers.
@@ -107,7 +107,7 @@ func (w *wsConnector) connect(ctx context.Context, req request) (conn, error) {
 	hdr := http.Header{}
 	hdr.Set("X-API-Key", string(w.cfg.key))
 	hdr.Set("User-Agent", userAgent)
-	ws, resp, err := d.DialContext(ctx, requestURL(w.base, req).String(), hdr)
+	ws, resp, err := d.DialContext(ctx, requestURL(w.base, req, w.cfg).String(), hdr)
 	aborted := !stop()
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) && !aborted {
@@ -195,11 +195,10 @@ func newWSConn(ctx context.Context, ws *websocket.Conn, resp *http.Response, cfg
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.date = d
 	}
-	// next skips oversized lines in bounded memory, whatever the message's
-	// size; past gorilla's own limit the connection dies and a replay would
-	// bring the same message back forever, so that limit is only a far larger
-	// hard cap.
-	ws.SetReadLimit(4*int64(cfg.maxEvent) + 1<<20)
+	// Next skips oversized lines in bounded memory, whatever the message's
+	// size; past gorilla's own limit the connection would die and a replay
+	// would bring the same message back forever, so there is none.
+	ws.SetReadLimit(0)
 	ws.EnableWriteCompression(false)
 	c.stopAfter = context.AfterFunc(ctx, func() { c.interrupt(ctx) })
 	go c.pinger(max(cfg.idle/3, time.Millisecond))
@@ -256,13 +255,13 @@ func (c *wsConn) pinger(every time.Duration) {
 	}
 }
 
-func (c *wsConn) serverTime() time.Time { return c.date }
+func (c *wsConn) ServerTime() time.Time { return c.date }
 
 // next splits the messages into lines in bounded memory: a message may hold
 // several lines (the "\n" after the last one is optional), a line longer than
 // the max is dropped as it arrives while the message's other lines still get
 // through, and the buffer grows only while one line needs it.
-func (c *wsConn) next(f *frame) error {
+func (c *wsConn) Next(f *Frame) error {
 	for !c.canceled.Load() {
 		if i := bytes.IndexByte(c.buf[c.searched:c.end], '\n'); i >= 0 {
 			nl := c.searched + i
@@ -297,13 +296,13 @@ func (c *wsConn) next(f *frame) error {
 				return err
 			}
 			if !c.msgLines {
-				return &frameError{kind: badEmpty, size: c.msgLen, err: errWSEmpty}
+				return &FrameError{Reason: DropEmpty, Size: c.msgLen, Err: errWSEmpty}
 			}
 			continue
 		case c.tornMsg: // the connection ended inside a message
 			c.tornMsg, c.discarding, c.dropped = false, false, 0
 			c.start, c.end, c.searched = 0, 0, 0
-			return &frameError{kind: badTorn, size: c.msgLen, err: errWSTorn}
+			return &FrameError{Reason: DropTorn, Size: c.msgLen, Err: errWSTorn}
 		case c.err != nil:
 			return c.err
 		}
@@ -316,7 +315,7 @@ func (c *wsConn) next(f *frame) error {
 
 // deliver hands out one line (without its "\r"); ok is false for a blank
 // line, which is skipped.
-func (c *wsConn) deliver(f *frame, line []byte) (ok bool, err error) {
+func (c *wsConn) deliver(f *Frame, line []byte) (ok bool, err error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
@@ -325,7 +324,7 @@ func (c *wsConn) deliver(f *frame, line []byte) (ok bool, err error) {
 	}
 	c.msgLines = true
 	if len(line) > c.max {
-		return true, &frameError{kind: badOversized, size: len(line), err: errWSLong}
+		return true, &FrameError{Reason: DropOversized, Size: len(line), Err: errWSLong}
 	}
 	return true, scanJSON(f, line)
 }
@@ -334,7 +333,7 @@ func (c *wsConn) tooLong(n int) error {
 	size := c.dropped + n
 	c.dropped = 0
 	c.msgLines = true
-	return &frameError{kind: badOversized, size: size, err: errWSLong}
+	return &FrameError{Reason: DropOversized, Size: size, Err: errWSLong}
 }
 
 // read reads once from the current message, starting the next one first if
@@ -352,9 +351,9 @@ func (c *wsConn) read() error {
 			n, err := io.Copy(io.Discard, r)
 			if err != nil {
 				c.err = c.fail(err)
-				return &frameError{kind: badTorn, size: int(n), err: errWSTorn}
+				return &FrameError{Reason: DropTorn, Size: int(n), Err: errWSTorn}
 			}
-			return &frameError{kind: badBinary, size: int(n), err: errWSBinary}
+			return &FrameError{Reason: DropBinary, Size: int(n), Err: errWSBinary}
 		}
 		c.r, c.msgLen, c.msgLines = r, 0, false
 	}
@@ -401,7 +400,7 @@ func (c *wsConn) fail(err error) error {
 	return fmt.Errorf("firehose: ws: read: %w", err)
 }
 
-func (c *wsConn) close() {
+func (c *wsConn) Close() error {
 	c.stopAfter()
 	close(c.stop)
 	c.goodbye()
@@ -421,6 +420,7 @@ func (c *wsConn) close() {
 	}
 	c.ws.NetConn().Close()
 	<-c.pingDone
+	return nil
 }
 
 // wsCloseError is a close frame received from the server. Cisco documents no
@@ -443,7 +443,7 @@ func (e *wsCloseError) Error() string {
 func (e *wsCloseError) Unwrap() []error {
 	switch e.ce.Code {
 	case websocket.CloseTryAgainLater:
-		return []error{e.ce, errTryLater}
+		return []error{e.ce, ErrTryLater}
 	case websocket.CloseNormalClosure, websocket.CloseGoingAway:
 		return []error{e.ce, io.EOF}
 	}

@@ -88,7 +88,7 @@ func wsDialCtx(t *testing.T, ctx context.Context, cfg *config) *wsConn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := tr.connect(ctx, request{rng: Range{Min: 2, Max: 5}, from: 1234})
+	c, err := tr.Connect(ctx, ConnectRequest{Range: Range{Min: 2, Max: 5}, From: 1234})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,15 +96,15 @@ func wsDialCtx(t *testing.T, ctx context.Context, cfg *config) *wsConn {
 }
 
 // got describes what next returned: the event's uid, or the drop's kind.
-func wsGot(c conn) (string, error) {
-	var f frame
-	err := c.next(&f)
-	var fe *frameError
+func wsGot(c Conn) (string, error) {
+	var f Frame
+	err := c.Next(&f)
+	var fe *FrameError
 	switch {
 	case err == nil:
-		return string(f.env.ID), nil
+		return string(f.ID), nil
 	case errors.As(err, &fe):
-		return "<" + fe.kind.String() + ">", nil
+		return "<" + fe.Reason.String() + ">", nil
 	}
 	return "", err
 }
@@ -127,7 +127,7 @@ func TestWSFrames(t *testing.T) {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "busy"), time.Now().Add(time.Second))
 	})
 	c := wsDial(t, wsTestConfig(t, srv.URL))
-	defer c.close()
+	defer c.Close()
 	want := []string{"event-1", "event-2", "event-3", "event-4", "event-5", "<empty>", "<empty>", "<binary>",
 		"<oversized>", "event-8", "<malformed>", "<oversized>", "event-a", "event-9"}
 	for i, w := range want {
@@ -137,7 +137,7 @@ func TestWSFrames(t *testing.T) {
 		}
 	}
 	_, err := wsGot(c)
-	if !errors.Is(err, errTryLater) || errors.Is(err, ErrFatal) || classify(err) != CauseRateLimited ||
+	if !errors.Is(err, ErrTryLater) || errors.Is(err, ErrFatal) || classify(err) != CauseRateLimited ||
 		!strings.Contains(err.Error(), "1013 (try again later): busy") {
 		t.Fatalf("close 1013: %v (%s)", err, classify(err))
 	}
@@ -146,8 +146,8 @@ func TestWSFrames(t *testing.T) {
 		req.URL.Query().Get("fromTimestamp") != "1234" || req.Header.Get("X-API-Key") != "k3y" || req.Header.Get("User-Agent") != userAgent {
 		t.Fatalf("handshake request %s %v", req.URL, req.Header)
 	}
-	if want := time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC); !c.serverTime().Equal(want) {
-		t.Fatalf("server time %v, want %v", c.serverTime(), want)
+	if want := time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC); !c.ServerTime().Equal(want) {
+		t.Fatalf("server time %v, want %v", c.ServerTime(), want)
 	}
 }
 
@@ -161,16 +161,16 @@ func TestWSBufferReuse(t *testing.T) {
 		ws.WriteMessage(websocket.TextMessage, []byte(wsEvent(4)+"\n"))
 	})
 	c := wsDial(t, wsTestConfig(t, srv.URL, WithMaxEventSize(1<<20)))
-	defer c.close()
-	var f1, f2 frame
-	if err := c.next(&f1); err != nil {
+	defer c.Close()
+	var f1, f2 Frame
+	if err := c.Next(&f1); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.next(&f2); err != nil {
+	if err := c.Next(&f2); err != nil {
 		t.Fatal(err)
 	}
-	if string(f1.raw) != wsEvent(1) || string(f2.raw) != wsEvent(2) {
-		t.Fatalf("lines of one message: %s / %s", f1.raw, f2.raw)
+	if string(f1.Raw) != wsEvent(1) || string(f2.Raw) != wsEvent(2) {
+		t.Fatalf("lines of one message: %s / %s", f1.Raw, f2.Raw)
 	}
 	for _, w := range []string{"event-3", "<malformed>", "event-4"} {
 		if g, err := wsGot(c); g != w || err != nil {
@@ -204,12 +204,12 @@ func TestWSCloses(t *testing.T) {
 				c.do(ws)
 			})
 			conn := wsDial(t, wsTestConfig(t, srv.URL))
-			defer conn.close()
+			defer conn.Close()
 			if g, err := wsGot(conn); g != "event-1" {
 				t.Fatalf("%q, %v", g, err)
 			}
 			_, err := wsGot(conn)
-			if err == nil || errors.Is(err, ErrFatal) || classify(err) != c.cause || !strings.Contains(err.Error(), c.text) || errors.Is(err, errTryLater) != c.try {
+			if err == nil || errors.Is(err, ErrFatal) || classify(err) != c.cause || !strings.Contains(err.Error(), c.text) || errors.Is(err, ErrTryLater) != c.try {
 				t.Fatalf("err %v (cause %s), want cause %s and %q", err, classify(err), c.cause, c.text)
 			}
 			if _, err2 := wsGot(conn); err2 == nil {
@@ -237,7 +237,7 @@ func TestWSTornMessage(t *testing.T) {
 		ws.NetConn().Close()
 	})
 	c := wsDial(t, wsTestConfig(t, srv.URL))
-	defer c.close()
+	defer c.Close()
 	for _, w := range []string{"event-1", "<torn>"} {
 		if g, err := wsGot(c); g != w || err != nil {
 			t.Fatalf("%q, %v; want %q", g, err, w)
@@ -262,7 +262,7 @@ func TestWSHandshakeStatuses(t *testing.T) {
 			http.Error(w, "message "+strconv.Itoa(c.code), c.code)
 		}))
 		tr, _ := newWSConnector(wsTestConfig(t, srv.URL))
-		_, err := tr.connect(context.Background(), request{rng: AllPartitions})
+		_, err := tr.Connect(context.Background(), ConnectRequest{Range: AllPartitions})
 		srv.Close()
 		var se *StatusError
 		if !errors.As(err, &se) || se.Code != c.code || se.Transport != "ws" || se.Message != "message "+strconv.Itoa(c.code) ||
@@ -302,14 +302,14 @@ func TestWSPingsAndGoodbye(t *testing.T) {
 	// (not this test) would end it. Cancel the read as Close does.
 	done := make(chan error, 1)
 	go func() {
-		var f frame
-		done <- c.next(&f)
+		var f Frame
+		done <- c.Next(&f)
 	}()
 	cancel(errCallerDone)
 	if err := <-done; !errors.Is(err, errCallerDone) {
 		t.Fatalf("next after cancel: %v", err)
 	}
-	c.close()
+	c.Close()
 	if code := <-closed; code != websocket.CloseNormalClosure {
 		t.Fatalf("close code %d", code)
 	}
@@ -323,7 +323,7 @@ func TestWSCloseWaitIsBounded(t *testing.T) {
 	defer close(release)
 	c := wsDial(t, wsTestConfig(t, srv.URL, WithIdleTimeout(200*time.Millisecond)))
 	t0 := time.Now()
-	c.close()
+	c.Close()
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Fatalf("close took %v", d)
 	}
@@ -338,15 +338,15 @@ func TestWSIdleCancelIsImmediate(t *testing.T) {
 	cfg := wsTestConfig(t, srv.URL, WithIdleTimeout(time.Hour))
 	tr, _ := newWSConnector(cfg)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	c, err := tr.connect(ctx, request{rng: AllPartitions})
+	c, err := tr.Connect(ctx, ConnectRequest{Range: AllPartitions})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.close()
+	defer c.Close()
 	done := make(chan error, 1)
 	go func() {
-		var f frame
-		done <- c.next(&f)
+		var f Frame
+		done <- c.Next(&f)
 	}()
 	cancel(ErrIdleTimeout)
 	if err := <-done; !errors.Is(err, ErrIdleTimeout) {
@@ -372,7 +372,7 @@ func TestWSHandshakeCancel(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := tr.connect(ctx, request{rng: AllPartitions})
+		_, err := tr.Connect(ctx, ConnectRequest{Range: AllPartitions})
 		done <- err
 	}()
 	c := <-accepted // the socket is open, the upgrade request on its way
@@ -394,7 +394,7 @@ func TestWSDialerSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := tr.(*wsConnector)
+	w := tr
 	if w.base.Scheme != "wss" || w.dialer.Proxy == nil || !w.dialer.EnableCompression || w.dialer.TLSClientConfig == cfg.tlsConfig ||
 		strings.Join(w.dialer.TLSClientConfig.NextProtos, ",") != "http/1.1" {
 		t.Fatalf("dialer %+v", w.dialer)
@@ -428,7 +428,7 @@ func TestWSLineLimits(t *testing.T) {
 		text(wsJSONLine(6, 5000) + "\r\n" + wsJSONLine(7, max) + "\r\n" + wsJSONLine(8, max+1))
 	})
 	c := wsDial(t, wsTestConfig(t, srv.URL, WithMaxEventSize(max)))
-	defer c.close()
+	defer c.Close()
 	want := []string{"event-1", "event-2", "<oversized>", "<oversized>", "event-5"}
 	for i := range 40 {
 		want = append(want, fmt.Sprintf("event-%x", 100+i))
@@ -508,27 +508,27 @@ func FuzzWSLines(f *testing.F) {
 		cfg.dial = func(context.Context, string, string) (net.Conn, error) { return rc, nil }
 		cfg.endpoint, _ = url.Parse("http://fuzz.invalid" + EventsPath)
 		tr, _ := newWSConnector(cfg)
-		cn, err := tr.connect(context.Background(), request{rng: AllPartitions})
+		cn, err := tr.Connect(context.Background(), ConnectRequest{Range: AllPartitions})
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := cn.(*wsConn)
-		defer c.close()
+		defer c.Close()
 		c.max = max
 		var gotten []string
 		for {
-			var fr frame
-			err := c.next(&fr)
-			var fe *frameError
+			var fr Frame
+			err := c.Next(&fr)
+			var fe *FrameError
 			switch {
 			case err == nil:
-				gotten = append(gotten, "line:"+strconv.Itoa(len(fr.raw)))
+				gotten = append(gotten, "line:"+strconv.Itoa(len(fr.Raw)))
 				continue
-			case errors.As(err, &fe) && fe.kind == badMalformed:
-				gotten = append(gotten, "line:"+strconv.Itoa(fe.size))
+			case errors.As(err, &fe) && fe.Reason == DropMalformed:
+				gotten = append(gotten, "line:"+strconv.Itoa(fe.Size))
 				continue
 			case errors.As(err, &fe):
-				gotten = append(gotten, fe.kind.String())
+				gotten = append(gotten, fe.Reason.String())
 				continue
 			}
 			break
@@ -686,12 +686,12 @@ func wsBenchStream(b *testing.B, rc *wsReplayConn, dedupeCap int, compress bool)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := tr.connect(context.Background(), request{rng: AllPartitions})
+	c, err := tr.Connect(context.Background(), ConnectRequest{Range: AllPartitions})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newStream(cfg, tr, AllPartitions, &counters{})
-	s.c = c
+	s := newStream(cfg, testSpec(cfg), tr, AllPartitions, &counters{})
+	s.cur.c = c
 	return s, c.(*wsConn)
 }
 
@@ -701,17 +701,17 @@ type wsReadMessageConn struct {
 	*wsConn
 }
 
-func (c wsReadMessageConn) next(f *frame) error {
+func (c wsReadMessageConn) Next(f *Frame) error {
 	typ, p, err := c.ws.ReadMessage()
 	if err != nil {
 		return err
 	}
 	if typ != websocket.TextMessage {
-		return &frameError{kind: badBinary}
+		return &FrameError{Reason: DropBinary}
 	}
 	p = bytes.TrimSuffix(p, []byte("\n"))
 	if len(p) > c.max {
-		return &frameError{kind: badOversized}
+		return &FrameError{Reason: DropOversized}
 	}
 	return scanJSON(f, p)
 }
@@ -736,7 +736,7 @@ func wsRunPipeline(b *testing.B, s *stream, rc *wsReplayConn, c *wsConn, perEven
 		b.Fatalf("stats %+v", st)
 	}
 	rc.Close()
-	c.close()
+	c.Close()
 }
 
 // BenchmarkWSPipeline: pre-built WebSocket frames from memory through the
@@ -753,7 +753,7 @@ func BenchmarkWSPipeline(b *testing.B) {
 			rc := &wsReplayConn{lap: lap, uids: uids}
 			s, c := wsBenchStream(b, rc, DefaultDedupeCapacity, false)
 			if mode == "ReadMessage" {
-				s.c = wsReadMessageConn{c}
+				s.cur.c = wsReadMessageConn{c}
 			}
 			wsRunPipeline(b, s, rc, c, per)
 		})

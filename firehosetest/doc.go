@@ -40,8 +40,10 @@
 // Events follow Cisco's JSON rendering: envelope keys first in wire order (recordUid,
 // recordTimestamp, spacesTenantId, spacesTenantName, partnerTenantId, eventType), the payload key
 // last, enums as names, int64 values as plain numbers, floats with a decimal point, scalar and
-// repeated fields present at their defaults. Every field name is the lowerCamel name of a proto field
-// the specification lists, so protojson can read every line of a known type.
+// repeated fields present at their defaults. Every key is the lowerCamel name of a field of Cisco's
+// v1.2.6 proto and every value of that field's type (an int32 is a number, never a string), so
+// protojson reads every line of a known type into an EventRecord without dropping a key, and the
+// first event of each type fills every sub-message its payload can carry.
 //
 // # The log
 //

@@ -278,20 +278,15 @@ func (s *Server) grpcGetDevice(w http.ResponseWriter, r *http.Request) {
 	grpcTrailers(w, codes.OK, "")
 }
 
-// device finds a device of the world by mac address or id, or makes a canned one.
+// device finds a device of the world by mac address or id — its profile as a PROFILE_UPDATE
+// carries it, every field filled — or makes a canned one.
 func (l *Log) device(mac, id string) *firehosev1.Device {
 	for _, te := range l.tenants {
 		for _, d := range te.devices {
 			if (mac != "" && d.mac == mac) || (id != "" && d.id == id) {
-				return &firehosev1.Device{
-					DeviceId: d.id, UserId: d.userID, Tags: []string{"VIP"},
-					Mobile: d.profileMobile, Email: d.profileEmail,
-					Gender:    firehosev1.Gender(firehosev1.Gender_value[d.profileGender]),
-					FirstName: d.profileFirst, LastName: d.profileLast, PostalCode: d.profilePostcode,
-					OptIns:     []firehosev1.Device_OptIn{firehosev1.Device_EMAIL, firehosev1.Device_TERMS_AND_CONDITIONS},
-					MacAddress: d.mac, Manufacturer: d.manufacturer, Os: d.os, OsVersion: d.osVersion,
-					Type:        firehosev1.DeviceType(firehosev1.DeviceType_value[d.typ]),
-					DeviceModel: d.model,
+				dev := new(firehosev1.Device)
+				if err := protojson.Unmarshal(appendDevice(nil, d, true, ""), dev); err == nil {
+					return dev
 				}
 			}
 		}

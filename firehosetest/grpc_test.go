@@ -306,7 +306,9 @@ func TestGRPCGetDevice(t *testing.T) {
 	}
 	client := firehosev1.NewFirehoseClient(grpcConn(t, s))
 	dev, err := client.GetDevice(withKey(context.Background(), DefaultAPIKey), &firehosev1.GetDeviceRequest{Id: &firehosev1.GetDeviceRequest_MacAddress{MacAddress: mac}})
-	if err != nil || dev.GetMacAddress() != mac || dev.GetFirstName() == "" {
+	if err != nil || dev.GetMacAddress() != mac || dev.GetFirstName() == "" || len(dev.GetAttributes()) != 1 ||
+		len(dev.GetSocialNetworkInfo()) != 1 || dev.GetSocialNetworkInfo()[0].GetSocialInfo() == nil ||
+		dev.GetSocialNetworkInfo()[0].GetSocialHandle() == "" || dev.GetDhcpProfileInfo().GetDcProfileName() == "" {
 		t.Fatalf("device of the world %s: %v %v", mac, dev, err)
 	}
 	dev, err = client.GetDevice(withKey(context.Background(), DefaultAPIKey), &firehosev1.GetDeviceRequest{Id: &firehosev1.GetDeviceRequest_DeviceId{DeviceId: "device-x"}})

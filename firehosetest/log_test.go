@@ -12,10 +12,15 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/firehose-go/firehose/proto/firehosev1"
 )
 
-// schema is the JSON rendering of the spec's messages (spec/cisco-firehose.md §2.4–2.5), written
-// from the spec independently of the generator. Each message lists its fields in field-number
+// schema is the JSON rendering of the messages of Cisco's v1.2.6 proto (spec/cisco-proto-facts.md),
+// written from the facts independently of the generator (a message used in several places under
+// different parents has one entry). Each message lists its fields in field-number
 // order: "name" a string; "name=k" a scalar of kind k (s string, i integer, f float, b bool,
 // e enum name, n numeric string); "name[]=k" a repeated scalar; "name:Msg" a sub-message (absent
 // when unset); "name:[Msg]" a repeated message. A trailing "?" marks a scalar that may be absent
@@ -35,8 +40,14 @@ var schema = map[string]string{
 	"DeviceLocation": `device:Device location:Location ssid rawUserId visitId lastSeen=i deviceClassification mapId
 		xPos=f yPos=f confidenceFactor=f latitude=f longitude=f unc=f maxDetectedRssi=i ipv4 ipv6[]=s`,
 	"Device": `deviceId userId tags[]=s mobile email gender=e firstName lastName postalCode optIns[]=e
-		attributes:[Empty] macAddress manufacturer os osVersion type=e socialNetworkInfo:[Empty] deviceModel
+		attributes:[Attribute] macAddress manufacturer os osVersion type=e socialNetworkInfo:[SocialNetworkInfo] deviceModel
 		dhcpProfileInfo:DHCPProfileInfo`,
+	"Attribute":         `name values[]=s`,
+	"SocialNetworkInfo": `socialNetwork=e socialHandle facebook:Facebook twitter:Twitter linkedIn:LinkedIn`,
+	"Facebook":          `id firstName lastName middleName name shortName nameFormat picture email attributes:[Attribute]`,
+	"Twitter": `id name screenName friendsCount=i followersCount=i profileImageUrl profileBannerUrl location
+		statusesCount=i email profileVerified=b utcOffset timeZone geoEnabled=b lang attributes:[Attribute]`,
+	"LinkedIn":        `id firstName lastName profilePicture email attributes:[Attribute]`,
 	"DHCPProfileInfo": `dcProfileName dcDeviceClassTag dcCertaintyMetric dcProtocolMap`,
 	"Location":        `locationId name inferredLocationTypes[]=s parent:Location sourceLocationId floorNumber=i apCount=i`,
 	"DevicePresence": `presenceEventType=e wasInActive=b device:Device location:Location ssid rawUserId visitId
@@ -46,8 +57,8 @@ var schema = map[string]string{
 		entryDateTime exitTimestamp=i exitDateTime visitDurationMinutes=i timeZone activeUsersCount:UserCount
 		inActiveUsersCount:UserCount connection=e`,
 	"UserCount": `usersWithUserId=i usersWithoutUserId=i totalUsers=i`,
-	"User": `userId deviceIds[]=s tags[]=s mobile email gender=e firstName lastName postalCode attributes:[Empty]
-		socialNetworkInfo:[Empty]`,
+	"User": `userId deviceIds[]=s tags[]=s mobile email gender=e firstName lastName postalCode attributes:[Attribute]
+		socialNetworkInfo:[SocialNetworkInfo]`,
 	"AppActivation":      `spacesTenantName spacesTenantId partnerTenantId name referenceId instanceName macFilters[]=s iotGroups[]=s`,
 	"AccountAdminChange": `changeType=e loginEmail`,
 	"LocationChange":     `changeType=e location:Location locationDetails:LocationDetails`,
@@ -62,22 +73,22 @@ var schema = map[string]string{
 		closeProximity=b airQualityStatus`,
 	"IOTTelemetry": `deviceInfo:DeviceInfo detectedPosition:DevicePosition placedPosition:DevicePosition
 		location:Location temperature:Temperature accelerometer:Accelerometer illuminance:Illuminance
-		deviceRtcTime=i battery:Battery lastUserAction:LastUserAction iBeacon:IBeacon eddyStone:EddyStone
-		rawHeader=i rawPayload sequenceNum=i pirTrigger:PirTrigger airPressure:AirPressure vendorInfo:VendorInfo
-		ccxData:Empty tpData:Empty humidity:Humidity airQuality:AirQuality carbonEmissions:CarbonEmissions
+		deviceRtcTime=i battery:Battery lastUserAction:LastUserAction iBeacon:IBeacon eddyStone:Eddystone
+		rawHeader=i rawPayload sequenceNum=i pirTrigger:PIRTrigger airPressure:AirPressure vendorInfo:VendorInfo
+		ccxData:CCXData tpData:TPData humidity:Humidity airQuality:AirQuality carbonEmissions:CarbonEmissions
 		ambientLight:AmbientLight voltage:Voltage illumSolarCell:Illum illumSensor:Illum
 		occupancyStatus:OccupancyStatus magnetContact:MagnetContact maxDetectedRssi=i pushButton:PushButton`,
 	"DeviceInfo": `deviceType=e deviceId deviceMacAddress group[]=s deviceName firmwareVersion rawDeviceId manufacturer
-		companyId=n serviceUuid label`,
+		companyId serviceUuid label`,
 	"DevicePosition":  `xPos=f yPos=f latitude=f longitude=f confidenceFactor=f mapId locationId lastLocatedTime=i`,
 	"Temperature":     `temperatureInCelsius=f rawTemperature=f`,
 	"Accelerometer":   `x=f y=f z=f lastMovementTimestamp=i counter=i`,
 	"Illuminance":     `value=f unit=e`,
 	"Battery":         `value=f unit=e lastRetrieved=i`,
 	"LastUserAction":  `type=e timestamp=i`,
-	"IBeacon":         `beaconMacAddress uuid major=n minor=n advertizedTxPower=n`,
-	"EddyStone":       `beaconMacAddress uid? namespace? url?`,
-	"PirTrigger":      `timestamp=i`,
+	"IBeacon":         `beaconMacAddress uuid major=i minor=i advertizedTxPower=i`,
+	"Eddystone":       `beaconMacAddress uid? namespace? url?`,
+	"PIRTrigger":      `timestamp=i`,
 	"AirPressure":     `pressure=f`,
 	"VendorInfo":      `manufacturerId=i`,
 	"Humidity":        `humidityInPercentage=i rawHumidity=i`,
@@ -85,22 +96,35 @@ var schema = map[string]string{
 	"CarbonEmissions": `co2Ppm=i`,
 	"AmbientLight":    `valueLx=i`,
 	"Voltage":         `valueMv=f`,
-	"Illum":           `valueLx=n`,
+	"Illum":           `valueLx=i`,
 	"OccupancyStatus": `status=e`,
 	"MagnetContact":   `contactType=e`,
 	"PushButton":      `action=e actionButtonLabels[]=s`,
+	"CCXData": `telemetries:[CCXTelemetry] battery:CCXBattery vendor:CCXVendor lastBeaconTime=i
+		lastBeaconSequenceNumber=i`,
+	"CCXTelemetry": `type=e unit value lastReceivedTime=i lastReceivedSeqNum=i`,
+	"CCXBattery":   `tolerance=i percentRemaining=i daysRemaining=i age=i lastReceivedTime=i lastReceivedSeqNum=i`,
+	"CCXVendor":    `id=i elementId=i data lastReceivedTime=i lastReceivedSeqNum=i`,
+	"TPData": `presence=b peopleCount=i standbyState=i ambientNoise=i drynessScore=i activeCalls=i
+		presentationState=i timeStamp=i airQualityIndex=f temperatureInCelsius=f humidityInPercentage=i soundLevel=i
+		ambientLight reverberationTime=i closeProximity=b airQualityStatus`,
 	"IOTUserAction": `deviceInfo:DeviceInfo detectedPosition:DevicePosition placedPosition:DevicePosition
 		location:Location actionType=e actionCount=i actionTimestamp=i`,
 	"DeviceCounts": `location:Location associatedCount=i estimatedProbingCount=i probingRandomizedPercentage=f
 		associatedDelta=i probingDelta=i estimatedDensity=f estimatedCapacityPercentage=f userCount=i
 		wirelessUserCount=i wiredUserCount=i rfidTagCount=i bleTagCount=i`,
-	"CameraCounts":         `location:Location count=i countDelta=i`,
-	"RawCameraCounts":      `location:Location cameraId cameraZoneId count=i`,
-	"NetworkTelemetry":     `networkHealth:NetworkHealth networkPerformance:[Empty] location:Location`,
-	"NetworkHealth":        `networkAvailability:[Empty] apTelemetries:[Empty]`,
+	"CameraCounts":     `location:Location count=i countDelta=i`,
+	"RawCameraCounts":  `location:Location cameraId cameraZoneId count=i`,
+	"NetworkTelemetry": `networkHealth:NetworkHealth networkPerformance:[NetworkPerformance] location:Location`,
+	"NetworkHealth":    `networkAvailability:[NetworkAvailability] apTelemetries:[APTelemetry]`,
+	"NetworkAvailability": `numOfTests=i numOfSuccess=i successPercentage=f numOfDnsLookup=i numOfDnsLookupSuccess=i
+		dnsLookupSuccessPercentage=f band`,
+	"APTelemetry": `apTelemetryType=e average=f min=i max=i`,
+	"NetworkPerformance": `avgUploadBandwidthMbps=f avgDownloadBandwidthMbps=f avgPacketLossPercentage=f avgRttMs=i
+		avgDnsLookupTimeMs=i band jitter=f mos=f`,
 	"LocationAnchorUpdate": `changeType=e location:Location locationAnchorInfo:LocationAnchorInfo`,
-	"LocationAnchorInfo": `identifier=n uuid major=n minor=n txPower=n advTxPower=n frequency=i xPos yPos zPos lat=f
-		lon=f mapId`,
+	"LocationAnchorInfo": `identifier uuid major=i minor=i txPower=i advTxPower=i frequency=i xPos yPos zPos
+		latitude=f longitude=f mapId`,
 	"NetworkStatusUpdate": `deviceType=e status=e lastHeard=i connectorInfo:ConnectorInfo controllerInfo:ControllerInfo`,
 	"ConnectorInfo":       `id name ipAddress ovaVersion dockerVersion`,
 	"ControllerInfo":      `id name ipAddress version connectorId connectorName type`,
@@ -108,8 +132,6 @@ var schema = map[string]string{
 	"SpaceOccupancy": `location:Location space:Space peopleCount=i peoplePresence=b bookingStatus peakPeopleCount=i
 		windowStartTimestamp=i windowStartDateTime timeZone`,
 	"Space": `id name floorId type capacity=i occupancyType`,
-	// Messages the spec does not detail: never populated (an element or member fails the test).
-	"Empty": ``,
 }
 
 // payloadKey is §2.4's oneof JSON name per event type (APP_DE_ACTIVATION and ACCOUNT_ADMIN_ACTIVATION
@@ -265,13 +287,15 @@ func checkScalar(n *jnode, kind string) error {
 	return nil
 }
 
-func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path string) error {
+// checkMessage checks n against message msg of the schema, recording each field met in seen
+// ("Msg.key").
+func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path string, seen map[string]bool) error {
 	if n.kind != 'o' {
 		return fmt.Errorf("%s: want an object", path)
 	}
 	fields := sch[msg]
 	at := -1
-	seen := map[string]bool{}
+	present := map[string]bool{}
 	for i, k := range n.keys {
 		j := slices.IndexFunc(fields, func(f schemaField) bool { return f.name == k })
 		if j < 0 {
@@ -281,7 +305,8 @@ func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path strin
 			return fmt.Errorf("%s: field %q out of order", path, k)
 		}
 		at = j
-		seen[k] = true
+		present[k] = true
+		seen[msg+"."+k] = true
 		f, v, p := fields[j], n.kids[i], path+"."+k
 		switch {
 		case f.repeated:
@@ -291,7 +316,7 @@ func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path strin
 			for ei, e := range v.kids {
 				var err error
 				if f.msg != "" {
-					err = checkMessage(sch, f.msg, e, fmt.Sprintf("%s[%d]", p, ei))
+					err = checkMessage(sch, f.msg, e, fmt.Sprintf("%s[%d]", p, ei), seen)
 				} else if err = checkScalar(e, f.kind); err != nil {
 					err = fmt.Errorf("%s[%d]: %w", p, ei, err)
 				}
@@ -300,7 +325,7 @@ func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path strin
 				}
 			}
 		case f.msg != "":
-			if err := checkMessage(sch, f.msg, v, p); err != nil {
+			if err := checkMessage(sch, f.msg, v, p, seen); err != nil {
 				return err
 			}
 		default:
@@ -310,7 +335,7 @@ func checkMessage(sch map[string][]schemaField, msg string, n *jnode, path strin
 		}
 	}
 	for _, f := range fields {
-		if !f.optional && !seen[f.name] {
+		if !f.optional && !present[f.name] {
 			return fmt.Errorf("%s: %s lacks %q (defaults must be present)", path, msg, f.name)
 		}
 	}
@@ -331,6 +356,7 @@ func TestLogLines(t *testing.T) {
 		t.Fatalf("got %d events, Len %d, want %d", len(evs), s.Log().Len(), n)
 	}
 	types := map[string]int{}
+	seen := map[string]bool{}
 	pairs := map[string]bool{}
 	uids := map[string]int{}
 	dluBytes := 0
@@ -348,8 +374,19 @@ func TestLogLines(t *testing.T) {
 			if want := payloadKey[e.Type]; root.keys[len(envelope)] != want {
 				t.Fatalf("event %d (%s): payload key %q, want %q", i, e.Type, root.keys[len(envelope)], want)
 			}
-			if err := checkMessage(sch, "EventRecord", root, e.Type); err != nil {
+			if err := checkMessage(sch, "EventRecord", root, e.Type, seen); err != nil {
 				t.Fatalf("event %d: %v\n%s", i, err, e.Line)
+			}
+			// Strict protojson: every key is a field of the proto, every enum name one of its values,
+			// every value of the field's type.
+			if e.Type != "SPACE_OCCUPANCY" {
+				var rec firehosev1.EventRecord
+				if err := protojson.Unmarshal(e.Line, &rec); err != nil {
+					t.Fatalf("event %d (%s) is not an EventRecord of the proto: %v\n%s", i, e.Type, err, e.Line)
+				}
+				if rec.GetEventType().String() != e.Type {
+					t.Fatalf("event %d: eventType decodes as %v", i, rec.GetEventType())
+				}
 			}
 			if root.kids[0].text != e.UID || root.kids[1].text != strconv.FormatInt(e.Timestamp, 10) || root.kids[5].text != e.Type {
 				t.Fatalf("event %d: line does not match Event %+v", i, e)
@@ -395,6 +432,14 @@ func TestLogLines(t *testing.T) {
 	for typ := range payloadKey {
 		if types[typ] == 0 {
 			t.Errorf("no %s event in the log", typ)
+		}
+	}
+	// Every field of every message is filled somewhere in the log.
+	for msg, fields := range sch {
+		for _, f := range fields {
+			if !seen[msg+"."+f.name] {
+				t.Errorf("no event of the log has %s.%s", msg, f.name)
+			}
 		}
 	}
 	if share := float64(types["DEVICE_LOCATION_UPDATE"]) / n; share < 0.6 || share > 0.75 {

@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-// Payload keys and field names below are the lowerCamel JSON names of the proto fields listed in
-// the spec (spec/cisco-firehose.md §2.4–2.5), in field-number order; scalar and repeated fields are
-// always present, sub-messages only when set, enums are their names, int64 values plain numbers.
-// Fields whose proto type the spec leaves open (e.g. iBeacon.major) carry numeric strings, which
-// protojson accepts for a string or an integer field alike. Message types the spec does not detail
-// (Attribute, SocialNetworkInfo, the NetworkTelemetry elements) only ever appear as empty arrays.
+// Payload keys and field names below are the lowerCamel JSON names of the fields of Cisco's v1.2.6
+// proto (spec/cisco-proto-facts.md), in field-number order, each with its proto type: scalar and
+// repeated fields are always present, sub-messages and oneof members only when set, enums are
+// their names, integers (int64 too) plain numbers, floats and doubles numbers with a decimal point,
+// bytes base64. So each line is what protojson reads into an EventRecord without losing a key, and
+// what the client's gRPC rendering of that record gives back (same keys, same values).
+//
+// The first event of each type (the log's first events) fills every sub-message its payload can
+// carry, so a short history shows every field of the proto.
 
 type typeInfo struct {
 	name   string // eventType
@@ -106,6 +109,7 @@ type location struct {
 
 type device struct {
 	id, mac, ipv4   string
+	ipv6            string // link-local, for about half the devices
 	manufacturer    string
 	os, osVersion   string
 	typ             string
@@ -230,6 +234,9 @@ func newDevice(r *rng, te *tenant) *device {
 		typ:          o[3],
 		visit:        "visit-" + strconv.FormatUint(r.u64()>>1, 10),
 	}
+	if m := d.mac; m[len(m)-1]%2 == 0 {
+		d.ipv6 = "fe80::" + m[0:2] + m[3:5] + ":" + m[6:8] + m[9:11] + ":" + m[12:14] + m[15:17]
+	}
 	if r.chance(0.3) {
 		d.userID = "user-" + hex32(uint32(r.u64()))
 	}
@@ -275,21 +282,103 @@ func appendDevice(b []byte, d *device, profile bool, model string) []byte {
 		w.str("postalCode", "")
 		w.strs("optIns", "TERMS_AND_CONDITIONS")
 	}
-	w.strs("attributes")
+	if profile {
+		appendAttributes(&w, "attributes", "loyaltyTier", "GOLD")
+	} else {
+		w.strs("attributes")
+	}
 	w.str("macAddress", d.mac)
 	w.str("manufacturer", d.manufacturer)
 	w.str("os", d.os)
 	w.str("osVersion", d.osVersion)
 	w.str("type", d.typ)
-	w.strs("socialNetworkInfo")
+	if profile {
+		appendSocial(&w, d)
+	} else {
+		w.strs("socialNetworkInfo")
+	}
 	if model == "" {
 		model = d.model
 	}
 	w.key("deviceModel") // our own models need no escaping; Oversized pads this one by megabytes
 	w.b = append(w.b, '"')
 	w.b = append(w.b, model...)
-	w.b = append(w.b, '"', '}')
-	return w.b
+	w.b = append(w.b, '"')
+	if profile {
+		w.obj("dhcpProfileInfo")
+		w.str("dcProfileName", d.os+" Device")
+		w.str("dcDeviceClassTag", d.typ)
+		w.str("dcCertaintyMetric", "30")
+		w.str("dcProtocolMap", "DHCP")
+		w.end()
+	}
+	return append(w.b, '}')
+}
+
+// appendAttributes writes a repeated Attribute with one attribute of one value.
+func appendAttributes(w *jw, key, name, value string) {
+	w.arr(key)
+	w.elem()
+	w.str("name", name)
+	w.strs("values", value)
+	w.end()
+	w.endArr()
+}
+
+// appendSocial writes a socialNetworkInfo array of one SocialNetworkInfo, its network picked by the
+// device id: a Facebook, Twitter or LinkedIn profile with every field.
+func appendSocial(w *jw, d *device) {
+	network := int(d.id[len(d.id)-1]) % 3
+	handle := strings.ToLower(d.profileFirst + "." + d.profileLast)
+	w.arr("socialNetworkInfo")
+	w.elem()
+	w.str("socialNetwork", [...]string{"FACEBOOK", "TWITTER", "LINKEDIN"}[network])
+	w.str("socialHandle", handle)
+	switch network {
+	case 0:
+		w.obj("facebook")
+		w.str("id", "fb-"+d.id[7:15])
+		w.str("firstName", d.profileFirst)
+		w.str("lastName", d.profileLast)
+		w.str("middleName", d.profileLast[:1]+".")
+		w.str("name", d.profileFirst+" "+d.profileLast)
+		w.str("shortName", d.profileFirst)
+		w.str("nameFormat", "{first} {last}")
+		w.str("picture", "https://example.com/p/"+handle+".jpg")
+		w.str("email", d.profileEmail)
+		appendAttributes(w, "attributes", "locale", "en_US")
+		w.end()
+	case 1:
+		w.obj("twitter")
+		w.str("id", "tw-"+d.id[7:15])
+		w.str("name", d.profileFirst+" "+d.profileLast)
+		w.str("screenName", handle)
+		w.int("friendsCount", len(d.profileEmail)*7)
+		w.int("followersCount", len(d.profileEmail)*13)
+		w.str("profileImageUrl", "https://example.com/i/"+handle+".png")
+		w.str("profileBannerUrl", "https://example.com/b/"+handle+".png")
+		w.str("location", "Earth")
+		w.int("statusesCount", len(d.profileMobile)*11)
+		w.str("email", d.profileEmail)
+		w.boolean("profileVerified", len(d.profileFirst)%2 == 0)
+		w.str("utcOffset", "+00:00")
+		w.str("timeZone", "UTC")
+		w.boolean("geoEnabled", len(d.profileLast)%2 == 0)
+		w.str("lang", "en")
+		appendAttributes(w, "attributes", "verifiedType", "none")
+		w.end()
+	default:
+		w.obj("linkedIn")
+		w.str("id", "li-"+d.id[7:15])
+		w.str("firstName", d.profileFirst)
+		w.str("lastName", d.profileLast)
+		w.str("profilePicture", "https://example.com/l/"+handle+".jpg")
+		w.str("email", d.profileEmail)
+		appendAttributes(w, "attributes", "industry", "Computing")
+		w.end()
+	}
+	w.end()
+	w.endArr()
 }
 
 // appendLine appends event m's JSON line (no newline).
@@ -369,7 +458,13 @@ func appendDLU(b []byte, m *meta, te *tenant, r *rng, model string) []byte {
 	b = strconv.AppendInt(b, -40-int64(r.intn(55)), 10)
 	b = append(b, `,"ipv4":"`...)
 	b = append(b, d.ipv4...)
-	b = append(b, `","ipv6":[]}`...)
+	b = append(b, `","ipv6":[`...)
+	if d.ipv6 != "" {
+		b = append(b, '"')
+		b = append(b, d.ipv6...)
+		b = append(b, '"')
+	}
+	b = append(b, "]}"...)
 	return b
 }
 
@@ -380,7 +475,7 @@ var (
 	airQualityStatus   = [...]string{"GOOD", "FAIR", "POOR"}
 	iotKinds           = [...]string{"IOT_BLE_DEVICE", "IOT_BLE_DEVICE", "IOT_RFID_TAG", "IOT_ZIGBEE_DEVICE", "IOT_WIRED_DEVICE", "IOT_TELE_PRESENCE_DEVICE"}
 	iotMakers          = [...]string{"Kontakt.io", "Disruptive Technologies", "Cisco"}
-	networkStatuses    = [...]string{"CONNECTED", "DISCONNECTED", "ACTIVE", "INACTIVE"}
+	networkStatuses    = [...]string{"NDS_CONNECTED", "NDS_DISCONNECTED", "NDS_ACTIVE", "NDS_INACTIVE"}
 )
 
 // payload writes the members of every payload but deviceLocationUpdate and deviceProfileUpdate.
@@ -388,6 +483,7 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 	d := te.devices[r.intn(len(te.devices))]
 	fl := te.floors[r.intn(len(te.floors))]
 	ts := m.ts
+	full := m.idx < numKnownTypes // the first event of its type: every sub-message
 	switch m.typ {
 	case typeDeviceEntry:
 		entry := ts - int64(r.intn(5000))
@@ -442,8 +538,8 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.fixed("length", 1200, 1)
 		w.fixed("width", 805, 1)
 		w.fixed("height", 35, 1)
-		w.fixed("offsetX", 0, 1)
-		w.fixed("offsetY", 0, 1)
+		w.fixed("offsetX", 125, 1)
+		w.fixed("offsetY", -75, 1)
 		w.end()
 		w.end()
 		w.end()
@@ -465,7 +561,11 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		} else {
 			w.strs("macFilters")
 		}
-		w.strs("iotGroups")
+		if r.chance(0.5) {
+			w.strs("iotGroups", te.group)
+		} else {
+			w.strs("iotGroups")
+		}
 	case typeAccountAdminActivation:
 		w.str("changeType", changeTypes[[...]int{0, 1, 3}[r.intn(3)]])
 		w.key("loginEmail")
@@ -493,7 +593,7 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.int("soundLevel", 25+r.intn(40))
 		w.str("ambientLight", [...]string{"DARK", "DIM", "BRIGHT"}[r.intn(3)])
 		w.int("reverberationTime", 200+r.intn(600))
-		w.boolean("closeProximity", r.chance(0.2))
+		w.boolean("closeProximity", r.chance(0.5))
 		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
 	case typeDevicePresence:
 		k := r.intn(len(devicePresenceKind))
@@ -531,15 +631,27 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.obj("user")
 		w.hexStr("userId", "user-", uint32(r.u64()))
 		w.strs("deviceIds", d.id)
-		w.strs("tags")
-		w.str("mobile", "")
-		w.str("email", d.profileEmail)
-		w.str("gender", "GENDER_NOT_AVAILABLE")
-		w.str("firstName", d.profileFirst)
-		w.str("lastName", d.profileLast)
-		w.str("postalCode", "")
-		w.strs("attributes")
-		w.strs("socialNetworkInfo")
+		if rich := full || r.chance(0.2); rich { // a user with a full profile
+			w.strs("tags", "VIP")
+			w.str("mobile", d.profileMobile)
+			w.str("email", d.profileEmail)
+			w.str("gender", d.profileGender)
+			w.str("firstName", d.profileFirst)
+			w.str("lastName", d.profileLast)
+			w.str("postalCode", d.profilePostcode)
+			appendAttributes(w, "attributes", "department", "Engineering")
+			appendSocial(w, d)
+		} else {
+			w.strs("tags")
+			w.str("mobile", "")
+			w.str("email", d.profileEmail)
+			w.str("gender", "GENDER_NOT_AVAILABLE")
+			w.str("firstName", d.profileFirst)
+			w.str("lastName", d.profileLast)
+			w.str("postalCode", "")
+			w.strs("attributes")
+			w.strs("socialNetworkInfo")
+		}
 		w.end()
 		w.raw("location", fl.json)
 		w.str("rawUserId", d.rawUser)
@@ -565,7 +677,7 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		}
 		w.str("connection", [...]string{"CONN_WIRELESS", "CONN_WIRED"}[r.intn(2)])
 	case typeIOTTelemetry:
-		iotTelemetry(w, m, te, fl, r)
+		iotTelemetry(w, m, te, fl, r, full)
 	case typeIOTUserAction:
 		iotDeviceInfo(w, te, r)
 		iotPosition(w, "detectedPosition", te, fl, ts, r)
@@ -605,11 +717,56 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.intStr("cameraZoneId", "", int64(r.u64()%1e15))
 		w.int("count", r.intn(25))
 	case typeNetworkTelemetry:
+		bands := [...]string{"2.4GHz", "5GHz", "6GHz"}
 		w.obj("networkHealth")
-		w.strs("networkAvailability")
-		w.strs("apTelemetries")
+		w.arr("networkAvailability")
+		for _, band := range bands[:2] {
+			tests := 50 + r.intn(50)
+			ok := tests - r.intn(5)
+			dns := 20 + r.intn(20)
+			dnsOK := dns - r.intn(3)
+			w.elem()
+			w.int("numOfTests", tests)
+			w.int("numOfSuccess", ok)
+			w.fixed("successPercentage", int64(ok)*10000/int64(tests), 2)
+			w.int("numOfDnsLookup", dns)
+			w.int("numOfDnsLookupSuccess", dnsOK)
+			w.fixed("dnsLookupSuccessPercentage", int64(dnsOK)*10000/int64(dns), 2)
+			w.str("band", band)
+			w.end()
+		}
+		w.endArr()
+		w.arr("apTelemetries")
+		ranges := [...][2]int{{0, 40}, {10, 50}, {5, 90}, {-90, -40}}
+		for i, typ := range [...]string{"CLIENTS_PER_AP", "SNR", "CHANNEL_UTILIZATION", "RSSI"} {
+			lo, hi := ranges[i][0], ranges[i][1]
+			a, b := lo+r.intn(hi-lo), lo+r.intn(hi-lo)
+			if a > b {
+				a, b = b, a
+			}
+			w.elem()
+			w.str("apTelemetryType", typ)
+			w.fixed("average", int64(a+b)*5, 1)
+			w.int("min", a)
+			w.int("max", b)
+			w.end()
+		}
+		w.endArr()
 		w.end()
-		w.strs("networkPerformance")
+		w.arr("networkPerformance")
+		for _, band := range bands[:1+r.intn(3)] {
+			w.elem()
+			w.fixed("avgUploadBandwidthMbps", int64(r.intn(100000)), 2)
+			w.fixed("avgDownloadBandwidthMbps", int64(r.intn(500000)), 2)
+			w.fixed("avgPacketLossPercentage", int64(r.intn(500)), 2)
+			w.int("avgRttMs", 5+r.intn(80))
+			w.int("avgDnsLookupTimeMs", 2+r.intn(40))
+			w.str("band", band)
+			w.fixed("jitter", int64(r.intn(3000)), 2)
+			w.fixed("mos", int64(300+r.intn(150)), 2)
+			w.end()
+		}
+		w.endArr()
 		w.raw("location", te.buildings[r.intn(len(te.buildings))].json)
 	case typeLocationAnchorUpdate:
 		w.str("changeType", [...]string{"ADD_UPDATE", "DELETE"}[r.intn(2)])
@@ -617,10 +774,10 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 		w.obj("locationAnchorInfo")
 		w.intStr("identifier", "", int64(1000+r.intn(9000)))
 		w.uuid("uuid", r)
-		w.intStr("major", "", int64(r.intn(65536)))
-		w.intStr("minor", "", int64(r.intn(65536)))
-		w.intStr("txPower", "", -int64(r.intn(20)))
-		w.intStr("advTxPower", "", -59-int64(r.intn(10)))
+		w.int("major", r.intn(65536))
+		w.int("minor", r.intn(65536))
+		w.int("txPower", -r.intn(20))
+		w.int("advTxPower", -59-r.intn(10))
 		w.int("frequency", 2402+2*r.intn(40))
 		for _, key := range [...]string{"xPos", "yPos", "zPos"} {
 			w.key(key)
@@ -628,8 +785,8 @@ func payload(w *jw, m *meta, te *tenant, r *rng) {
 			w.b = appendFixed(w.b, int64(r.intn(4000)), 1)
 			w.b = append(w.b, '"')
 		}
-		w.fixed("lat", te.lat7+int64(r.intn(10000)), 7)
-		w.fixed("lon", te.lon7+int64(r.intn(10000)), 7)
+		w.fixed("latitude", te.lat7+int64(r.intn(10000)), 7)
+		w.fixed("longitude", te.lon7+int64(r.intn(10000)), 7)
 		w.str("mapId", fl.mapID)
 		w.end()
 	case typeNetworkStatusUpdate:
@@ -758,8 +915,16 @@ func iotDeviceInfo(w *jw, te *tenant, r *rng) string {
 	w.b = append(w.b, '"')
 	w.str("manufacturer", iotMakers[r.intn(len(iotMakers))])
 	w.intStr("companyId", "", int64(r.intn(4096)))
-	w.str("serviceUuid", "")
-	w.str("label", "")
+	if kind == "IOT_BLE_DEVICE" { // a BLE tag advertises a service and carries a label
+		w.str("serviceUuid", "0000feaa-0000-1000-8000-00805f9b34fb")
+		w.key("label")
+		w.b = append(w.b, `"Asset `...)
+		w.b = appendHexUpper(w.b, x>>16&0xffff, 4)
+		w.b = append(w.b, '"')
+	} else {
+		w.str("serviceUuid", "")
+		w.str("label", "")
+	}
 	w.end()
 	return kind
 }
@@ -777,22 +942,26 @@ func iotPosition(w *jw, key string, te *tenant, fl *location, ts int64, r *rng) 
 	w.end()
 }
 
-func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng) {
+// iotTelemetry writes an iotTelemetry payload; full: every sub-message, whatever the device.
+func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng, full bool) {
 	ts := m.ts
-	ble := iotDeviceInfo(w, te, r) == "IOT_BLE_DEVICE"
+	kind := iotDeviceInfo(w, te, r)
+	ble := kind == "IOT_BLE_DEVICE"
+	// has reports whether an optional sub-message is present (always when full).
+	has := func(p float64) bool { return full || r.chance(p) }
 	iotPosition(w, "detectedPosition", te, fl, ts, r)
-	if r.chance(0.3) {
+	if has(0.3) {
 		iotPosition(w, "placedPosition", te, fl, ts, r)
 	}
 	w.raw("location", fl.json)
-	if ble || r.chance(0.5) {
+	if ble || has(0.5) {
 		t := int64(180 + r.intn(100))
 		w.obj("temperature")
 		w.fixed("temperatureInCelsius", t, 1)
 		w.fixed("rawTemperature", t*10, 0)
 		w.end()
 	}
-	if ble && r.chance(0.5) {
+	if full || ble && r.chance(0.5) {
 		w.obj("accelerometer")
 		w.fixed("x", int64(r.intn(200)-100), 2)
 		w.fixed("y", int64(r.intn(200)-100), 2)
@@ -801,38 +970,59 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng) {
 		w.int("counter", r.intn(1000))
 		w.end()
 	}
-	if r.chance(0.3) {
+	if has(0.3) {
 		w.obj("illuminance")
 		w.fixed("value", int64(r.intn(8000)), 1)
 		w.str("unit", "LUX")
 		w.end()
 	}
 	w.i64("deviceRtcTime", ts/1000)
-	if ble || r.chance(0.5) {
+	if ble || has(0.5) {
 		w.obj("battery")
-		w.fixed("value", int64(r.intn(101)), 0)
-		w.str("unit", "PERCENTAGE")
+		if r.chance(0.3) {
+			w.fixed("value", 2800+int64(r.intn(500)), 0)
+			w.str("unit", "MILLI_VOLTS")
+		} else {
+			w.fixed("value", int64(r.intn(101)), 0)
+			w.str("unit", "PERCENTAGE")
+		}
 		w.i64("lastRetrieved", ts-int64(r.intn(600000)))
 		w.end()
 	}
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("lastUserAction")
 		w.str("type", "IOT_ACTION_BUTTON_CLICK")
 		w.i64("timestamp", ts-int64(r.intn(600000)))
 		w.end()
 	}
-	if ble && r.chance(0.5) {
+	if full || ble && r.chance(0.5) {
 		w.obj("iBeacon")
 		w.mac("beaconMacAddress", r.u64())
 		w.uuid("uuid", r)
-		w.intStr("major", "", int64(r.intn(65536)))
-		w.intStr("minor", "", int64(r.intn(65536)))
-		w.intStr("advertizedTxPower", "", -59-int64(r.intn(10)))
+		w.int("major", r.intn(65536))
+		w.int("minor", r.intn(65536))
+		w.int("advertizedTxPower", -59-r.intn(10))
 		w.end()
-	} else if ble && r.chance(0.3) {
+	}
+	if full || ble { // a BLE tag sends Eddystone frames, and iBeacon ones half the time
 		w.obj("eddyStone")
 		w.mac("beaconMacAddress", r.u64())
-		w.hexStr("url", "https://example.com/t/", uint32(r.u64()))
+		switch r.intn(3) { // the frame: one of three
+		case 0:
+			w.key("uid")
+			w.b = append(w.b, '"')
+			w.b = appendHex(w.b, r.u64(), 16)
+			w.b = appendHex(w.b, r.u64(), 16)
+			w.b = append(w.b, '"')
+		case 1:
+			w.key("namespace")
+			w.b = append(w.b, '"')
+			w.b = appendHex(w.b, r.u64(), 16)
+			w.b = appendHex(w.b, r.u64(), 4)
+			w.b = append(w.b, '"')
+		default:
+			w.hexStr("url", "https://example.com/t/", uint32(r.u64()))
+		}
 		w.end()
 	}
 	w.int("rawHeader", r.intn(256))
@@ -849,75 +1039,149 @@ func iotTelemetry(w *jw, m *meta, te *tenant, fl *location, r *rng) {
 	w.b = base64.StdEncoding.AppendEncode(w.b, raw[:])
 	w.b = append(w.b, '"')
 	w.int("sequenceNum", r.intn(65536))
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("pirTrigger")
 		w.i64("timestamp", ts-int64(r.intn(60000)))
 		w.end()
 	}
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("airPressure")
 		w.fixed("pressure", 10000+int64(r.intn(300)), 1)
 		w.end()
 	}
-	if r.chance(0.3) {
+	if has(0.3) {
 		w.obj("vendorInfo")
 		w.int("manufacturerId", r.intn(4096))
 		w.end()
 	}
-	if r.chance(0.4) {
+	if full || kind == "IOT_RFID_TAG" && r.chance(0.5) {
+		ccxData(w, ts, r)
+	}
+	if full || kind == "IOT_TELE_PRESENCE_DEVICE" {
+		people := r.intn(12)
+		w.obj("tpData")
+		w.boolean("presence", people > 0)
+		w.int("peopleCount", people)
+		w.int("standbyState", r.intn(2))
+		w.int("ambientNoise", 20+r.intn(30))
+		w.int("drynessScore", r.intn(100))
+		w.int("activeCalls", r.intn(2))
+		w.int("presentationState", r.intn(2))
+		w.i64("timeStamp", ts-int64(r.intn(1000)))
+		w.fixed("airQualityIndex", int64(r.intn(500)), 2)
+		w.fixed("temperatureInCelsius", int64(190+r.intn(60)), 1)
+		w.int("humidityInPercentage", 30+r.intn(30))
+		w.int("soundLevel", 25+r.intn(40))
+		w.str("ambientLight", [...]string{"DARK", "DIM", "BRIGHT"}[r.intn(3)])
+		w.int("reverberationTime", 200+r.intn(600))
+		w.boolean("closeProximity", r.chance(0.5))
+		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
+		w.end()
+	}
+	if has(0.4) {
 		h := 30 + r.intn(40)
 		w.obj("humidity")
 		w.int("humidityInPercentage", h)
 		w.int("rawHumidity", h*100)
 		w.end()
 	}
-	if r.chance(0.3) {
+	if has(0.3) {
 		w.obj("airQuality")
 		w.fixed("airQualityIndex", int64(r.intn(500)), 2)
 		w.int("airQualityPpb", r.intn(2000))
 		w.str("airQualityStatus", airQualityStatus[r.intn(len(airQualityStatus))])
 		w.end()
 	}
-	if r.chance(0.3) {
+	if has(0.3) {
 		w.obj("carbonEmissions")
 		w.int("co2Ppm", 400+r.intn(1200))
 		w.end()
 	}
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("ambientLight")
 		w.int("valueLx", r.intn(1000))
 		w.end()
 	}
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("voltage")
 		w.fixed("valueMv", 2800+int64(r.intn(500)), 0)
 		w.end()
 	}
-	if r.chance(0.1) {
+	if has(0.1) {
 		w.obj("illumSolarCell")
-		w.intStr("valueLx", "", int64(r.intn(1000)))
+		w.int("valueLx", r.intn(1000))
 		w.end()
 	}
-	if r.chance(0.1) {
+	if has(0.1) {
 		w.obj("illumSensor")
-		w.intStr("valueLx", "", int64(r.intn(1000)))
+		w.int("valueLx", r.intn(1000))
 		w.end()
 	}
-	if r.chance(0.2) {
+	if has(0.2) {
 		w.obj("occupancyStatus")
 		w.str("status", [...]string{"OCCUPIED", "NOT_OCCUPIED"}[r.intn(2)])
 		w.end()
 	}
-	if r.chance(0.1) {
+	if has(0.1) {
 		w.obj("magnetContact")
 		w.str("contactType", [...]string{"OPEN", "CLOSED"}[r.intn(2)])
 		w.end()
 	}
 	w.int("maxDetectedRssi", -40-r.intn(55))
-	if r.chance(0.1) {
+	if has(0.1) {
 		w.obj("pushButton")
 		w.str("action", [...]string{"PBA_PRESS", "PBA_RELEASE"}[r.intn(2)])
 		w.strs("actionButtonLabels", "Help", "Clean")
 		w.end()
 	}
+}
+
+// ccxData writes the ccxData of a CCX (Cisco Compatible Extensions) tag: a few telemetries, the
+// battery, vendor data and the last beacon.
+func ccxData(w *jw, ts int64, r *rng) {
+	seq := r.intn(60000)
+	w.obj("ccxData")
+	w.arr("telemetries")
+	for i, t := range [...]struct{ typ, unit string }{{"CCX_TELEMETRY_TEMPERATURE", "CELSIUS"}, {"CCX_TELEMETRY_MOTION", ""}, {"CCX_TELEMETRY_PRESSURE", "HPA"}} {
+		if i > 0 && r.chance(0.4) {
+			continue
+		}
+		w.elem()
+		w.str("type", t.typ)
+		w.str("unit", t.unit)
+		w.key("value")
+		w.b = append(w.b, '"')
+		w.b = strconv.AppendInt(w.b, int64(r.intn(1000)), 10)
+		w.b = append(w.b, '"')
+		w.i64("lastReceivedTime", ts-int64(r.intn(60000)))
+		w.int("lastReceivedSeqNum", seq-r.intn(10))
+		w.end()
+	}
+	w.endArr()
+	w.obj("battery")
+	w.int("tolerance", 5)
+	w.int("percentRemaining", r.intn(101))
+	w.int("daysRemaining", r.intn(900))
+	w.i64("age", int64(r.intn(1000))*86400)
+	w.i64("lastReceivedTime", ts-int64(r.intn(600000)))
+	w.int("lastReceivedSeqNum", seq-r.intn(100))
+	w.end()
+	w.obj("vendor")
+	w.int("id", 0x10+r.intn(16))
+	w.int("elementId", r.intn(8))
+	var data [6]byte
+	x := r.u64()
+	for i := range data {
+		data[i] = byte(x >> (8 * i))
+	}
+	w.key("data")
+	w.b = append(w.b, '"')
+	w.b = base64.StdEncoding.AppendEncode(w.b, data[:])
+	w.b = append(w.b, '"')
+	w.i64("lastReceivedTime", ts-int64(r.intn(600000)))
+	w.int("lastReceivedSeqNum", seq-r.intn(100))
+	w.end()
+	w.i64("lastBeaconTime", ts-int64(r.intn(5000)))
+	w.int("lastBeaconSequenceNumber", seq)
+	w.end()
 }

@@ -5,6 +5,7 @@
 //	firehose mock                           serve a mock firehose on 127.0.0.1:8080
 //	firehose demo                           no key, no network: see it survive faults
 //	firehose plan N                         the partition ranges of N receivers
+//	firehose top --key KEY                  watch the flow, receivers, lag and reconnects live
 //
 // Run "firehose help" or "firehose COMMAND -h" for the flags.
 package main
@@ -58,6 +59,7 @@ func commands() []command {
 		{"demo", "tail an in-process mock through faults and check nothing was lost", runDemo},
 		{"plan", "print the partition ranges of N receivers", runPlan},
 		{"bench", "measure the SDK against the raw transport and a naive client", runBench},
+		{"top", "watch a firehose live: flow by type, receivers, lag, reconnects", runTop},
 	}
 }
 

@@ -158,6 +158,42 @@ var targets = []target{
 	{WS, Owned, "allocs per event", allocs, false, 3, ""},
 	{GRPC, Owned, "events/s vs raw", vsRaw, true, 0.8, "×"},
 	{GRPC, Owned, "CPU per event", cpuUS, false, 4.5, "µs"},
+	{GRPC, Tail, "events/s vs raw", vsRaw, true, 0.9, "×"},
+	{GRPC, Tail, "allocs per event", allocs, false, 2, ""},
+}
+
+// rowWords says in words what a row runs, for the target lines.
+var rowWords = map[string]string{
+	HTTP + "/" + Raw:      "a plain GET read into a buffer, newlines counted",
+	HTTP + "/" + Naive:    "bufio.Scanner + json.Unmarshal into a map + a map dedupe",
+	WS + "/" + Raw:        "a plain gorilla ReadMessage loop",
+	WS + "/" + Naive:      "ReadMessage + json.Unmarshal into a map + a map dedupe",
+	GRPC + "/" + Raw:      "a plain grpc-go Recv loop, standard codec, no JSON",
+	HTTP + "/" + Owned:    "Client.Run, owned events",
+	WS + "/" + Owned:      "Client.Run, owned events",
+	GRPC + "/" + Owned:    "Client.Run, owned events, no JSON",
+	HTTP + "/" + Borrowed: "Client.RunBorrowed",
+	WS + "/" + Borrowed:   "Client.RunBorrowed",
+	GRPC + "/" + Borrowed: "Client.RunBorrowed, no JSON",
+	HTTP + "/" + Tail:     "the CLI's tail, every line written out",
+	GRPC + "/" + Tail:     "the CLI's tail, the HTTP channel's JSON rendered and written for every event",
+}
+
+// words says what target t compares: "the CLI's tail, … against a plain
+// grpc-go Recv loop, …", or what it measures of a row.
+func (t target) words() string {
+	row := rowWords[t.transport+"/"+t.client]
+	if row == "" {
+		return ""
+	}
+	for _, base := range []string{Raw, Naive} {
+		if strings.HasSuffix(t.what, " vs "+base) {
+			if w := rowWords[t.transport+"/"+base]; w != "" {
+				return row + ", against " + w
+			}
+		}
+	}
+	return row
 }
 
 // Targets checks the issue's targets against the medians.
@@ -186,7 +222,11 @@ func (r *Report) Targets() []string {
 		} else if (t.atLeast && v >= t.goal) || (!t.atLeast && v <= t.goal) {
 			mark = "ok  "
 		}
-		out = append(out, fmt.Sprintf("%s %s %s: %.3g%s", mark, name, goal, v, t.unit))
+		line := fmt.Sprintf("%s %s %s: %.3g%s", mark, name, goal, v, t.unit)
+		if w := t.words(); w != "" {
+			line += " — " + w
+		}
+		out = append(out, line)
 	}
 	return out
 }

@@ -29,8 +29,8 @@ func (r *Runner) Name() string { return r.Transport + "/" + r.Client }
 func (r *Runner) IsSDK() bool { return r.Client == Owned || r.Client == Borrowed || r.Client == Tail }
 
 // Runners returns the rows for transports, in table order: raw, naive, owned,
-// borrowed, and tail (HTTP only, when tail is not nil). gRPC has no naive row:
-// there is no JSON to decode naively. tailOut opens tail's stdout for a pass.
+// borrowed, and tail (HTTP and gRPC, when tail is not nil). gRPC has no naive
+// row: there is no JSON to decode naively. tailOut opens tail's stdout for a pass.
 func Runners(transports []string, tail TailFunc, tailOut string) []*Runner {
 	var rs []*Runner
 	add := func(t, c string, f runFunc) {
@@ -55,6 +55,11 @@ func Runners(transports []string, tail TailFunc, tailOut string) []*Runner {
 			add(t, Raw, grpcRaw)
 			add(t, Owned, sdkOwned(firehose.TransportGRPC))
 			add(t, Borrowed, sdkBorrowed(firehose.TransportGRPC))
+			if tail != nil {
+				// The CLI's tail renders the HTTP channel's JSON for every
+				// event: the row a user of `tail --transport grpc` sees.
+				add(t, Tail, tailRun(tail, GRPC, fileOut(tailOut)))
+			}
 		}
 	}
 	return rs

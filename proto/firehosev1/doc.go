@@ -2,11 +2,12 @@
 // Firehose and the gRPC glue to call or serve its Firehose service.
 //
 // The messages (firehose.pb.go) are generated from ../firehose.proto by
-// ../generate.sh; do not edit them by hand. The proto was written from a prose
-// description of Cisco's v1.2.6 proto: the field numbers and scalar types are
-// Cisco's, so the bytes on the wire are identical to those of Cisco's
-// firehose_api_v1 messages, and protoc's JSON names are the keys of the HTTP
-// and WebSocket NDJSON stream.
+// ../generate.sh; do not edit them by hand. The proto matches Cisco's v1.2.6
+// "standard" proto field by field: every message, field name and number,
+// scalar type, cardinality and enum value is Cisco's (facts_test.go holds the
+// descriptors against the project's list of them), so the bytes on the wire
+// are identical to those of Cisco's firehose_api_v1 messages, and protoc's
+// JSON names and enum names are those of the HTTP and WebSocket NDJSON stream.
 //
 // The protobuf package is firehosego.cisco.v1, not firehose_api_v1, so that a
 // program may also link code generated from Cisco's own proto without a

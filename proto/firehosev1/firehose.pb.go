@@ -5,20 +5,18 @@
 
 // Cisco Spaces Partner Firehose API, gRPC service and event messages.
 //
-// This file was written for the firehose-go project from a public, prose
-// description of Cisco's proto (the names, field numbers and types of Cisco's
-// v1.2.6 "standard" proto, collected in the project's wire notes,
-// shared/spec/cisco-firehose.md section 2). It is not a copy of Cisco's file.
+// This file was written for the firehose-go project from facts about Cisco's
+// v1.2.6 "standard" proto (package firehose_api_v1): the name, number, type
+// and cardinality of every field and the number of every enum value, as
+// listed in the project's shared/spec/cisco-proto-facts.md. It is not a copy
+// of Cisco's file (no comment or layout of it is reproduced);
+// firehosev1/facts_test.go holds the generated descriptors against that list.
 //
 // Wire compatibility:
-//   - Every message below encodes to the same bytes as the message of the same
-//     role in Cisco's `firehose_api_v1` package: same field numbers, same
-//     scalar types (float vs double and int32 vs int64 matter), same enum
-//     numbers. Type and enum names may differ; the wire does not carry them.
-//   - The JSON names protoc derives (lowerCamel: xPos, iBeacon, co2Ppm,
-//     deviceMacAddress, tpPeopleCountUpdate, deviceCounts, ...) are the keys
-//     seen on the HTTP/WebSocket wire, and enum value names are Cisco's, so
-//     protojson reads the NDJSON stream too.
+//   - Every message, field and enum value below has Cisco's name, number,
+//     scalar type and cardinality, so a message encodes to the same bytes as
+//     Cisco's and protojson reads and writes the same JSON keys and enum
+//     names (the keys of the HTTP/WebSocket NDJSON stream).
 //   - The protobuf package is our own (firehosego.cisco.v1), NOT
 //     firehose_api_v1: programs often also link code generated from Cisco's
 //     proto, and two registrations of one full name (or one file path) panic
@@ -29,11 +27,8 @@
 //     are /firehose_api_v1.Firehose/<Method>; the hand-written
 //     firehosev1/wire.go names them explicitly. Do not generate gRPC stubs
 //     from this file.
-//
-// Where the description elides something (element types, sub-fields, enum
-// names), this file models what is stated and says in a comment what is not
-// known. Fields we do not declare are skipped by proto3 decoders (and kept as
-// unknown fields in Go), so an incomplete message never breaks decoding.
+//   - Fields newer than v1.2.6 are skipped by proto3 decoders (kept as
+//     unknown fields in Go), so a newer server's records still decode.
 //
 // Regenerate the Go code with proto/generate.sh; CI runs proto/check.sh.
 
@@ -55,10 +50,8 @@ const (
 )
 
 // EventType is the kind of an EventRecord. There is no UNSPECIFIED value:
-// 0 means DEVICE_ENTRY. Numbers 2, 11-14, 17 and 23 are not used in v1.2.6.
-// Newer types (DEVICE_ASSOCIATION, BLE_RSSI_UPDATE, WEBEX_TELEMETRY,
-// SPACE_OCCUPANCY, ...) exist in the v2 docs, but their numbers are not known;
-// they decode as unknown enum numbers.
+// 0 means DEVICE_ENTRY. Newer types (SPACE_OCCUPANCY, ...) have no number in
+// v1.2.6; over gRPC they arrive as unknown enum numbers.
 type EventType int32
 
 const (
@@ -159,260 +152,113 @@ func (EventType) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{0}
 }
 
-// Gender. In the older proto, 0 meant OTHER; since v1.2.6 it means
-// GENDER_NOT_AVAILABLE.
-type Gender int32
+// IOTDeviceType. Newer values (e.g. IOT_UWB_TAG, seen in a JSON sample) are not
+// in v1.2.6.
+type IOTDeviceType int32
 
 const (
-	Gender_GENDER_NOT_AVAILABLE Gender = 0
-	Gender_MALE                 Gender = 1
-	Gender_FEMALE               Gender = 2
-	Gender_OTHER                Gender = 3
+	IOTDeviceType_IOT_DEVICE_UNKNOWN       IOTDeviceType = 0
+	IOTDeviceType_IOT_BLE_DEVICE           IOTDeviceType = 1
+	IOTDeviceType_IOT_RFID_TAG             IOTDeviceType = 2
+	IOTDeviceType_IOT_ZIGBEE_DEVICE        IOTDeviceType = 3
+	IOTDeviceType_IOT_WIRED_DEVICE         IOTDeviceType = 4
+	IOTDeviceType_IOT_TELE_PRESENCE_DEVICE IOTDeviceType = 5
 )
 
-// Enum value maps for Gender.
+// Enum value maps for IOTDeviceType.
 var (
-	Gender_name = map[int32]string{
-		0: "GENDER_NOT_AVAILABLE",
-		1: "MALE",
-		2: "FEMALE",
-		3: "OTHER",
+	IOTDeviceType_name = map[int32]string{
+		0: "IOT_DEVICE_UNKNOWN",
+		1: "IOT_BLE_DEVICE",
+		2: "IOT_RFID_TAG",
+		3: "IOT_ZIGBEE_DEVICE",
+		4: "IOT_WIRED_DEVICE",
+		5: "IOT_TELE_PRESENCE_DEVICE",
 	}
-	Gender_value = map[string]int32{
-		"GENDER_NOT_AVAILABLE": 0,
-		"MALE":                 1,
-		"FEMALE":               2,
-		"OTHER":                3,
+	IOTDeviceType_value = map[string]int32{
+		"IOT_DEVICE_UNKNOWN":       0,
+		"IOT_BLE_DEVICE":           1,
+		"IOT_RFID_TAG":             2,
+		"IOT_ZIGBEE_DEVICE":        3,
+		"IOT_WIRED_DEVICE":         4,
+		"IOT_TELE_PRESENCE_DEVICE": 5,
 	}
 )
 
-func (x Gender) Enum() *Gender {
-	p := new(Gender)
+func (x IOTDeviceType) Enum() *IOTDeviceType {
+	p := new(IOTDeviceType)
 	*p = x
 	return p
 }
 
-func (x Gender) String() string {
+func (x IOTDeviceType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (Gender) Descriptor() protoreflect.EnumDescriptor {
+func (IOTDeviceType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[1].Descriptor()
 }
 
-func (Gender) Type() protoreflect.EnumType {
+func (IOTDeviceType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[1]
 }
 
-func (x Gender) Number() protoreflect.EnumNumber {
+func (x IOTDeviceType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use Gender.Descriptor instead.
-func (Gender) EnumDescriptor() ([]byte, []int) {
+// Deprecated: Use IOTDeviceType.Descriptor instead.
+func (IOTDeviceType) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1}
 }
 
-type DeviceType int32
+type IOTActionType int32
 
 const (
-	DeviceType_NOT_AVAILABLE DeviceType = 0
-	DeviceType_MOBILE        DeviceType = 1
-	DeviceType_TABLET        DeviceType = 2
-	DeviceType_LAPTOP        DeviceType = 3
-	DeviceType_OTHER_DEVICE  DeviceType = 4
+	IOTActionType_IOT_ACTION_UNKNOWN      IOTActionType = 0
+	IOTActionType_IOT_ACTION_DOUBLE_TAP   IOTActionType = 1
+	IOTActionType_IOT_ACTION_BUTTON_CLICK IOTActionType = 2
 )
 
-// Enum value maps for DeviceType.
+// Enum value maps for IOTActionType.
 var (
-	DeviceType_name = map[int32]string{
-		0: "NOT_AVAILABLE",
-		1: "MOBILE",
-		2: "TABLET",
-		3: "LAPTOP",
-		4: "OTHER_DEVICE",
+	IOTActionType_name = map[int32]string{
+		0: "IOT_ACTION_UNKNOWN",
+		1: "IOT_ACTION_DOUBLE_TAP",
+		2: "IOT_ACTION_BUTTON_CLICK",
 	}
-	DeviceType_value = map[string]int32{
-		"NOT_AVAILABLE": 0,
-		"MOBILE":        1,
-		"TABLET":        2,
-		"LAPTOP":        3,
-		"OTHER_DEVICE":  4,
+	IOTActionType_value = map[string]int32{
+		"IOT_ACTION_UNKNOWN":      0,
+		"IOT_ACTION_DOUBLE_TAP":   1,
+		"IOT_ACTION_BUTTON_CLICK": 2,
 	}
 )
 
-func (x DeviceType) Enum() *DeviceType {
-	p := new(DeviceType)
+func (x IOTActionType) Enum() *IOTActionType {
+	p := new(IOTActionType)
 	*p = x
 	return p
 }
 
-func (x DeviceType) String() string {
+func (x IOTActionType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (DeviceType) Descriptor() protoreflect.EnumDescriptor {
+func (IOTActionType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[2].Descriptor()
 }
 
-func (DeviceType) Type() protoreflect.EnumType {
+func (IOTActionType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[2]
 }
 
-func (x DeviceType) Number() protoreflect.EnumNumber {
+func (x IOTActionType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use DeviceType.Descriptor instead.
-func (DeviceType) EnumDescriptor() ([]byte, []int) {
+// Deprecated: Use IOTActionType.Descriptor instead.
+func (IOTActionType) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{2}
-}
-
-type ChangeType int32
-
-const (
-	ChangeType_ADD    ChangeType = 0
-	ChangeType_REMOVE ChangeType = 1
-	ChangeType_MOVE   ChangeType = 2
-	ChangeType_UPDATE ChangeType = 3
-)
-
-// Enum value maps for ChangeType.
-var (
-	ChangeType_name = map[int32]string{
-		0: "ADD",
-		1: "REMOVE",
-		2: "MOVE",
-		3: "UPDATE",
-	}
-	ChangeType_value = map[string]int32{
-		"ADD":    0,
-		"REMOVE": 1,
-		"MOVE":   2,
-		"UPDATE": 3,
-	}
-)
-
-func (x ChangeType) Enum() *ChangeType {
-	p := new(ChangeType)
-	*p = x
-	return p
-}
-
-func (x ChangeType) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (ChangeType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[3].Descriptor()
-}
-
-func (ChangeType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[3]
-}
-
-func (x ChangeType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use ChangeType.Descriptor instead.
-func (ChangeType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{3}
-}
-
-type Connection int32
-
-const (
-	Connection_CONN_WIRELESS Connection = 0
-	Connection_CONN_WIRED    Connection = 1
-)
-
-// Enum value maps for Connection.
-var (
-	Connection_name = map[int32]string{
-		0: "CONN_WIRELESS",
-		1: "CONN_WIRED",
-	}
-	Connection_value = map[string]int32{
-		"CONN_WIRELESS": 0,
-		"CONN_WIRED":    1,
-	}
-)
-
-func (x Connection) Enum() *Connection {
-	p := new(Connection)
-	*p = x
-	return p
-}
-
-func (x Connection) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (Connection) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[4].Descriptor()
-}
-
-func (Connection) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[4]
-}
-
-func (x Connection) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use Connection.Descriptor instead.
-func (Connection) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{4}
-}
-
-type SocialNetwork int32
-
-const (
-	SocialNetwork_FACEBOOK SocialNetwork = 0
-	SocialNetwork_TWITTER  SocialNetwork = 1
-	SocialNetwork_LINKEDIN SocialNetwork = 2
-)
-
-// Enum value maps for SocialNetwork.
-var (
-	SocialNetwork_name = map[int32]string{
-		0: "FACEBOOK",
-		1: "TWITTER",
-		2: "LINKEDIN",
-	}
-	SocialNetwork_value = map[string]int32{
-		"FACEBOOK": 0,
-		"TWITTER":  1,
-		"LINKEDIN": 2,
-	}
-)
-
-func (x SocialNetwork) Enum() *SocialNetwork {
-	p := new(SocialNetwork)
-	*p = x
-	return p
-}
-
-func (x SocialNetwork) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (SocialNetwork) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[5].Descriptor()
-}
-
-func (SocialNetwork) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[5]
-}
-
-func (x SocialNetwork) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use SocialNetwork.Descriptor instead.
-func (SocialNetwork) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5}
 }
 
 // Presence lifecycle: entry, in-active after 10 minutes without activity,
@@ -459,11 +305,11 @@ func (x DevicePresenceEventType) String() string {
 }
 
 func (DevicePresenceEventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[6].Descriptor()
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[3].Descriptor()
 }
 
 func (DevicePresenceEventType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[6]
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[3]
 }
 
 func (x DevicePresenceEventType) Number() protoreflect.EnumNumber {
@@ -472,7 +318,7 @@ func (x DevicePresenceEventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DevicePresenceEventType.Descriptor instead.
 func (DevicePresenceEventType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{6}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{3}
 }
 
 type UserPresenceEventType int32
@@ -511,11 +357,11 @@ func (x UserPresenceEventType) String() string {
 }
 
 func (UserPresenceEventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[7].Descriptor()
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[4].Descriptor()
 }
 
 func (UserPresenceEventType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[7]
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[4]
 }
 
 func (x UserPresenceEventType) Number() protoreflect.EnumNumber {
@@ -524,196 +370,597 @@ func (x UserPresenceEventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UserPresenceEventType.Descriptor instead.
 func (UserPresenceEventType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{4}
+}
+
+type Connection int32
+
+const (
+	Connection_CONN_WIRELESS Connection = 0
+	Connection_CONN_WIRED    Connection = 1
+)
+
+// Enum value maps for Connection.
+var (
+	Connection_name = map[int32]string{
+		0: "CONN_WIRELESS",
+		1: "CONN_WIRED",
+	}
+	Connection_value = map[string]int32{
+		"CONN_WIRELESS": 0,
+		"CONN_WIRED":    1,
+	}
+)
+
+func (x Connection) Enum() *Connection {
+	p := new(Connection)
+	*p = x
+	return p
+}
+
+func (x Connection) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Connection) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[5].Descriptor()
+}
+
+func (Connection) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[5]
+}
+
+func (x Connection) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Connection.Descriptor instead.
+func (Connection) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5}
+}
+
+// Gender. In the older proto, 0 meant OTHER; since v1.2.6 it means
+// GENDER_NOT_AVAILABLE.
+type Gender int32
+
+const (
+	Gender_GENDER_NOT_AVAILABLE Gender = 0
+	Gender_MALE                 Gender = 1
+	Gender_FEMALE               Gender = 2
+	Gender_OTHER                Gender = 3
+)
+
+// Enum value maps for Gender.
+var (
+	Gender_name = map[int32]string{
+		0: "GENDER_NOT_AVAILABLE",
+		1: "MALE",
+		2: "FEMALE",
+		3: "OTHER",
+	}
+	Gender_value = map[string]int32{
+		"GENDER_NOT_AVAILABLE": 0,
+		"MALE":                 1,
+		"FEMALE":               2,
+		"OTHER":                3,
+	}
+)
+
+func (x Gender) Enum() *Gender {
+	p := new(Gender)
+	*p = x
+	return p
+}
+
+func (x Gender) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Gender) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[6].Descriptor()
+}
+
+func (Gender) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[6]
+}
+
+func (x Gender) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Gender.Descriptor instead.
+func (Gender) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{6}
+}
+
+type SocialNetwork int32
+
+const (
+	SocialNetwork_FACEBOOK SocialNetwork = 0
+	SocialNetwork_TWITTER  SocialNetwork = 1
+	SocialNetwork_LINKEDIN SocialNetwork = 2
+)
+
+// Enum value maps for SocialNetwork.
+var (
+	SocialNetwork_name = map[int32]string{
+		0: "FACEBOOK",
+		1: "TWITTER",
+		2: "LINKEDIN",
+	}
+	SocialNetwork_value = map[string]int32{
+		"FACEBOOK": 0,
+		"TWITTER":  1,
+		"LINKEDIN": 2,
+	}
+)
+
+func (x SocialNetwork) Enum() *SocialNetwork {
+	p := new(SocialNetwork)
+	*p = x
+	return p
+}
+
+func (x SocialNetwork) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SocialNetwork) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[7].Descriptor()
+}
+
+func (SocialNetwork) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[7]
+}
+
+func (x SocialNetwork) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SocialNetwork.Descriptor instead.
+func (SocialNetwork) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{7}
 }
 
-// IOTDeviceType. Newer values (e.g. IOT_UWB_TAG, seen in a JSON sample) are not
-// in v1.2.6 and their numbers are not known.
-type IOTDeviceType int32
+type DeviceType int32
 
 const (
-	IOTDeviceType_IOT_DEVICE_UNKNOWN       IOTDeviceType = 0
-	IOTDeviceType_IOT_BLE_DEVICE           IOTDeviceType = 1
-	IOTDeviceType_IOT_RFID_TAG             IOTDeviceType = 2
-	IOTDeviceType_IOT_ZIGBEE_DEVICE        IOTDeviceType = 3
-	IOTDeviceType_IOT_WIRED_DEVICE         IOTDeviceType = 4
-	IOTDeviceType_IOT_TELE_PRESENCE_DEVICE IOTDeviceType = 5
+	DeviceType_NOT_AVAILABLE DeviceType = 0
+	DeviceType_MOBILE        DeviceType = 1
+	DeviceType_TABLET        DeviceType = 2
+	DeviceType_LAPTOP        DeviceType = 3
+	DeviceType_OTHER_DEVICE  DeviceType = 4
 )
 
-// Enum value maps for IOTDeviceType.
+// Enum value maps for DeviceType.
 var (
-	IOTDeviceType_name = map[int32]string{
-		0: "IOT_DEVICE_UNKNOWN",
-		1: "IOT_BLE_DEVICE",
-		2: "IOT_RFID_TAG",
-		3: "IOT_ZIGBEE_DEVICE",
-		4: "IOT_WIRED_DEVICE",
-		5: "IOT_TELE_PRESENCE_DEVICE",
+	DeviceType_name = map[int32]string{
+		0: "NOT_AVAILABLE",
+		1: "MOBILE",
+		2: "TABLET",
+		3: "LAPTOP",
+		4: "OTHER_DEVICE",
 	}
-	IOTDeviceType_value = map[string]int32{
-		"IOT_DEVICE_UNKNOWN":       0,
-		"IOT_BLE_DEVICE":           1,
-		"IOT_RFID_TAG":             2,
-		"IOT_ZIGBEE_DEVICE":        3,
-		"IOT_WIRED_DEVICE":         4,
-		"IOT_TELE_PRESENCE_DEVICE": 5,
+	DeviceType_value = map[string]int32{
+		"NOT_AVAILABLE": 0,
+		"MOBILE":        1,
+		"TABLET":        2,
+		"LAPTOP":        3,
+		"OTHER_DEVICE":  4,
 	}
 )
 
-func (x IOTDeviceType) Enum() *IOTDeviceType {
-	p := new(IOTDeviceType)
+func (x DeviceType) Enum() *DeviceType {
+	p := new(DeviceType)
 	*p = x
 	return p
 }
 
-func (x IOTDeviceType) String() string {
+func (x DeviceType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (IOTDeviceType) Descriptor() protoreflect.EnumDescriptor {
+func (DeviceType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[8].Descriptor()
 }
 
-func (IOTDeviceType) Type() protoreflect.EnumType {
+func (DeviceType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[8]
 }
 
-func (x IOTDeviceType) Number() protoreflect.EnumNumber {
+func (x DeviceType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use IOTDeviceType.Descriptor instead.
-func (IOTDeviceType) EnumDescriptor() ([]byte, []int) {
+// Deprecated: Use DeviceType.Descriptor instead.
+func (DeviceType) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{8}
 }
 
-type IOTActionType int32
+type ChangeType int32
 
 const (
-	IOTActionType_IOT_ACTION_UNKNOWN      IOTActionType = 0
-	IOTActionType_IOT_ACTION_DOUBLE_TAP   IOTActionType = 1
-	IOTActionType_IOT_ACTION_BUTTON_CLICK IOTActionType = 2
+	ChangeType_ADD    ChangeType = 0
+	ChangeType_REMOVE ChangeType = 1
+	ChangeType_MOVE   ChangeType = 2
+	ChangeType_UPDATE ChangeType = 3
 )
 
-// Enum value maps for IOTActionType.
+// Enum value maps for ChangeType.
 var (
-	IOTActionType_name = map[int32]string{
-		0: "IOT_ACTION_UNKNOWN",
-		1: "IOT_ACTION_DOUBLE_TAP",
-		2: "IOT_ACTION_BUTTON_CLICK",
+	ChangeType_name = map[int32]string{
+		0: "ADD",
+		1: "REMOVE",
+		2: "MOVE",
+		3: "UPDATE",
 	}
-	IOTActionType_value = map[string]int32{
-		"IOT_ACTION_UNKNOWN":      0,
-		"IOT_ACTION_DOUBLE_TAP":   1,
-		"IOT_ACTION_BUTTON_CLICK": 2,
+	ChangeType_value = map[string]int32{
+		"ADD":    0,
+		"REMOVE": 1,
+		"MOVE":   2,
+		"UPDATE": 3,
 	}
 )
 
-func (x IOTActionType) Enum() *IOTActionType {
-	p := new(IOTActionType)
+func (x ChangeType) Enum() *ChangeType {
+	p := new(ChangeType)
 	*p = x
 	return p
 }
 
-func (x IOTActionType) String() string {
+func (x ChangeType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (IOTActionType) Descriptor() protoreflect.EnumDescriptor {
+func (ChangeType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[9].Descriptor()
 }
 
-func (IOTActionType) Type() protoreflect.EnumType {
+func (ChangeType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[9]
 }
 
-func (x IOTActionType) Number() protoreflect.EnumNumber {
+func (x ChangeType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use IOTActionType.Descriptor instead.
-func (IOTActionType) EnumDescriptor() ([]byte, []int) {
+// Deprecated: Use ChangeType.Descriptor instead.
+func (ChangeType) EnumDescriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{9}
 }
 
-// CCXTelemetryType has the numbers 0-11 on the wire. Cisco's value NAMES are
-// not known: the names below are placeholders of our own, so protojson prints
-// them (and parses only them, or numbers) where Cisco's JSON would carry other
-// names. Binary decoding is unaffected.
-type CCXTelemetryType int32
+type NetworkStatusUpdate_NetworkDeviceType int32
 
 const (
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_0  CCXTelemetryType = 0
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_1  CCXTelemetryType = 1
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_2  CCXTelemetryType = 2
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_3  CCXTelemetryType = 3
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_4  CCXTelemetryType = 4
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_5  CCXTelemetryType = 5
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_6  CCXTelemetryType = 6
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_7  CCXTelemetryType = 7
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_8  CCXTelemetryType = 8
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_9  CCXTelemetryType = 9
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_10 CCXTelemetryType = 10
-	CCXTelemetryType_CCX_TELEMETRY_TYPE_11 CCXTelemetryType = 11
+	NetworkStatusUpdate_NDT_UNKNOWN    NetworkStatusUpdate_NetworkDeviceType = 0
+	NetworkStatusUpdate_NDT_CONNECTOR  NetworkStatusUpdate_NetworkDeviceType = 1
+	NetworkStatusUpdate_NDT_CONTROLLER NetworkStatusUpdate_NetworkDeviceType = 2
 )
 
-// Enum value maps for CCXTelemetryType.
+// Enum value maps for NetworkStatusUpdate_NetworkDeviceType.
 var (
-	CCXTelemetryType_name = map[int32]string{
-		0:  "CCX_TELEMETRY_TYPE_0",
-		1:  "CCX_TELEMETRY_TYPE_1",
-		2:  "CCX_TELEMETRY_TYPE_2",
-		3:  "CCX_TELEMETRY_TYPE_3",
-		4:  "CCX_TELEMETRY_TYPE_4",
-		5:  "CCX_TELEMETRY_TYPE_5",
-		6:  "CCX_TELEMETRY_TYPE_6",
-		7:  "CCX_TELEMETRY_TYPE_7",
-		8:  "CCX_TELEMETRY_TYPE_8",
-		9:  "CCX_TELEMETRY_TYPE_9",
-		10: "CCX_TELEMETRY_TYPE_10",
-		11: "CCX_TELEMETRY_TYPE_11",
+	NetworkStatusUpdate_NetworkDeviceType_name = map[int32]string{
+		0: "NDT_UNKNOWN",
+		1: "NDT_CONNECTOR",
+		2: "NDT_CONTROLLER",
 	}
-	CCXTelemetryType_value = map[string]int32{
-		"CCX_TELEMETRY_TYPE_0":  0,
-		"CCX_TELEMETRY_TYPE_1":  1,
-		"CCX_TELEMETRY_TYPE_2":  2,
-		"CCX_TELEMETRY_TYPE_3":  3,
-		"CCX_TELEMETRY_TYPE_4":  4,
-		"CCX_TELEMETRY_TYPE_5":  5,
-		"CCX_TELEMETRY_TYPE_6":  6,
-		"CCX_TELEMETRY_TYPE_7":  7,
-		"CCX_TELEMETRY_TYPE_8":  8,
-		"CCX_TELEMETRY_TYPE_9":  9,
-		"CCX_TELEMETRY_TYPE_10": 10,
-		"CCX_TELEMETRY_TYPE_11": 11,
+	NetworkStatusUpdate_NetworkDeviceType_value = map[string]int32{
+		"NDT_UNKNOWN":    0,
+		"NDT_CONNECTOR":  1,
+		"NDT_CONTROLLER": 2,
 	}
 )
 
-func (x CCXTelemetryType) Enum() *CCXTelemetryType {
-	p := new(CCXTelemetryType)
+func (x NetworkStatusUpdate_NetworkDeviceType) Enum() *NetworkStatusUpdate_NetworkDeviceType {
+	p := new(NetworkStatusUpdate_NetworkDeviceType)
 	*p = x
 	return p
 }
 
-func (x CCXTelemetryType) String() string {
+func (x NetworkStatusUpdate_NetworkDeviceType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (CCXTelemetryType) Descriptor() protoreflect.EnumDescriptor {
+func (NetworkStatusUpdate_NetworkDeviceType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[10].Descriptor()
 }
 
-func (CCXTelemetryType) Type() protoreflect.EnumType {
+func (NetworkStatusUpdate_NetworkDeviceType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[10]
 }
 
-func (x CCXTelemetryType) Number() protoreflect.EnumNumber {
+func (x NetworkStatusUpdate_NetworkDeviceType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use CCXTelemetryType.Descriptor instead.
-func (CCXTelemetryType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{10}
+// Deprecated: Use NetworkStatusUpdate_NetworkDeviceType.Descriptor instead.
+func (NetworkStatusUpdate_NetworkDeviceType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1, 0}
+}
+
+type NetworkStatusUpdate_NetworkDeviceStatus int32
+
+const (
+	NetworkStatusUpdate_NDS_UNKNOWN      NetworkStatusUpdate_NetworkDeviceStatus = 0
+	NetworkStatusUpdate_NDS_CONNECTED    NetworkStatusUpdate_NetworkDeviceStatus = 1
+	NetworkStatusUpdate_NDS_DISCONNECTED NetworkStatusUpdate_NetworkDeviceStatus = 2
+	NetworkStatusUpdate_NDS_ACTIVE       NetworkStatusUpdate_NetworkDeviceStatus = 3
+	NetworkStatusUpdate_NDS_INACTIVE     NetworkStatusUpdate_NetworkDeviceStatus = 4
+)
+
+// Enum value maps for NetworkStatusUpdate_NetworkDeviceStatus.
+var (
+	NetworkStatusUpdate_NetworkDeviceStatus_name = map[int32]string{
+		0: "NDS_UNKNOWN",
+		1: "NDS_CONNECTED",
+		2: "NDS_DISCONNECTED",
+		3: "NDS_ACTIVE",
+		4: "NDS_INACTIVE",
+	}
+	NetworkStatusUpdate_NetworkDeviceStatus_value = map[string]int32{
+		"NDS_UNKNOWN":      0,
+		"NDS_CONNECTED":    1,
+		"NDS_DISCONNECTED": 2,
+		"NDS_ACTIVE":       3,
+		"NDS_INACTIVE":     4,
+	}
+)
+
+func (x NetworkStatusUpdate_NetworkDeviceStatus) Enum() *NetworkStatusUpdate_NetworkDeviceStatus {
+	p := new(NetworkStatusUpdate_NetworkDeviceStatus)
+	*p = x
+	return p
+}
+
+func (x NetworkStatusUpdate_NetworkDeviceStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NetworkStatusUpdate_NetworkDeviceStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[11].Descriptor()
+}
+
+func (NetworkStatusUpdate_NetworkDeviceStatus) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[11]
+}
+
+func (x NetworkStatusUpdate_NetworkDeviceStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NetworkStatusUpdate_NetworkDeviceStatus.Descriptor instead.
+func (NetworkStatusUpdate_NetworkDeviceStatus) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1, 1}
+}
+
+type IOTTelemetry_PushButtonAction int32
+
+const (
+	IOTTelemetry_PBA_PRESS   IOTTelemetry_PushButtonAction = 0
+	IOTTelemetry_PBA_RELEASE IOTTelemetry_PushButtonAction = 1
+)
+
+// Enum value maps for IOTTelemetry_PushButtonAction.
+var (
+	IOTTelemetry_PushButtonAction_name = map[int32]string{
+		0: "PBA_PRESS",
+		1: "PBA_RELEASE",
+	}
+	IOTTelemetry_PushButtonAction_value = map[string]int32{
+		"PBA_PRESS":   0,
+		"PBA_RELEASE": 1,
+	}
+)
+
+func (x IOTTelemetry_PushButtonAction) Enum() *IOTTelemetry_PushButtonAction {
+	p := new(IOTTelemetry_PushButtonAction)
+	*p = x
+	return p
+}
+
+func (x IOTTelemetry_PushButtonAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IOTTelemetry_PushButtonAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[12].Descriptor()
+}
+
+func (IOTTelemetry_PushButtonAction) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[12]
+}
+
+func (x IOTTelemetry_PushButtonAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IOTTelemetry_PushButtonAction.Descriptor instead.
+func (IOTTelemetry_PushButtonAction) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 0}
+}
+
+type IOTTelemetry_OccupancyStatus_Status int32
+
+const (
+	IOTTelemetry_OccupancyStatus_OCCUPIED     IOTTelemetry_OccupancyStatus_Status = 0
+	IOTTelemetry_OccupancyStatus_NOT_OCCUPIED IOTTelemetry_OccupancyStatus_Status = 1
+)
+
+// Enum value maps for IOTTelemetry_OccupancyStatus_Status.
+var (
+	IOTTelemetry_OccupancyStatus_Status_name = map[int32]string{
+		0: "OCCUPIED",
+		1: "NOT_OCCUPIED",
+	}
+	IOTTelemetry_OccupancyStatus_Status_value = map[string]int32{
+		"OCCUPIED":     0,
+		"NOT_OCCUPIED": 1,
+	}
+)
+
+func (x IOTTelemetry_OccupancyStatus_Status) Enum() *IOTTelemetry_OccupancyStatus_Status {
+	p := new(IOTTelemetry_OccupancyStatus_Status)
+	*p = x
+	return p
+}
+
+func (x IOTTelemetry_OccupancyStatus_Status) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IOTTelemetry_OccupancyStatus_Status) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[13].Descriptor()
+}
+
+func (IOTTelemetry_OccupancyStatus_Status) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[13]
+}
+
+func (x IOTTelemetry_OccupancyStatus_Status) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IOTTelemetry_OccupancyStatus_Status.Descriptor instead.
+func (IOTTelemetry_OccupancyStatus_Status) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 12, 0}
+}
+
+type IOTTelemetry_MagnetContact_ContactType int32
+
+const (
+	IOTTelemetry_MagnetContact_OPEN   IOTTelemetry_MagnetContact_ContactType = 0
+	IOTTelemetry_MagnetContact_CLOSED IOTTelemetry_MagnetContact_ContactType = 1
+)
+
+// Enum value maps for IOTTelemetry_MagnetContact_ContactType.
+var (
+	IOTTelemetry_MagnetContact_ContactType_name = map[int32]string{
+		0: "OPEN",
+		1: "CLOSED",
+	}
+	IOTTelemetry_MagnetContact_ContactType_value = map[string]int32{
+		"OPEN":   0,
+		"CLOSED": 1,
+	}
+)
+
+func (x IOTTelemetry_MagnetContact_ContactType) Enum() *IOTTelemetry_MagnetContact_ContactType {
+	p := new(IOTTelemetry_MagnetContact_ContactType)
+	*p = x
+	return p
+}
+
+func (x IOTTelemetry_MagnetContact_ContactType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IOTTelemetry_MagnetContact_ContactType) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[14].Descriptor()
+}
+
+func (IOTTelemetry_MagnetContact_ContactType) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[14]
+}
+
+func (x IOTTelemetry_MagnetContact_ContactType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IOTTelemetry_MagnetContact_ContactType.Descriptor instead.
+func (IOTTelemetry_MagnetContact_ContactType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 13, 0}
+}
+
+type IOTTelemetry_Illuminance_IlluminanceUnit int32
+
+const (
+	IOTTelemetry_Illuminance_PERCENTAGE IOTTelemetry_Illuminance_IlluminanceUnit = 0
+	IOTTelemetry_Illuminance_LUX        IOTTelemetry_Illuminance_IlluminanceUnit = 1
+)
+
+// Enum value maps for IOTTelemetry_Illuminance_IlluminanceUnit.
+var (
+	IOTTelemetry_Illuminance_IlluminanceUnit_name = map[int32]string{
+		0: "PERCENTAGE",
+		1: "LUX",
+	}
+	IOTTelemetry_Illuminance_IlluminanceUnit_value = map[string]int32{
+		"PERCENTAGE": 0,
+		"LUX":        1,
+	}
+)
+
+func (x IOTTelemetry_Illuminance_IlluminanceUnit) Enum() *IOTTelemetry_Illuminance_IlluminanceUnit {
+	p := new(IOTTelemetry_Illuminance_IlluminanceUnit)
+	*p = x
+	return p
+}
+
+func (x IOTTelemetry_Illuminance_IlluminanceUnit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IOTTelemetry_Illuminance_IlluminanceUnit) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[15].Descriptor()
+}
+
+func (IOTTelemetry_Illuminance_IlluminanceUnit) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[15]
+}
+
+func (x IOTTelemetry_Illuminance_IlluminanceUnit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IOTTelemetry_Illuminance_IlluminanceUnit.Descriptor instead.
+func (IOTTelemetry_Illuminance_IlluminanceUnit) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 17, 0}
+}
+
+type IOTTelemetry_Battery_BatteryUnit int32
+
+const (
+	IOTTelemetry_Battery_PERCENTAGE  IOTTelemetry_Battery_BatteryUnit = 0
+	IOTTelemetry_Battery_MILLI_VOLTS IOTTelemetry_Battery_BatteryUnit = 1
+)
+
+// Enum value maps for IOTTelemetry_Battery_BatteryUnit.
+var (
+	IOTTelemetry_Battery_BatteryUnit_name = map[int32]string{
+		0: "PERCENTAGE",
+		1: "MILLI_VOLTS",
+	}
+	IOTTelemetry_Battery_BatteryUnit_value = map[string]int32{
+		"PERCENTAGE":  0,
+		"MILLI_VOLTS": 1,
+	}
+)
+
+func (x IOTTelemetry_Battery_BatteryUnit) Enum() *IOTTelemetry_Battery_BatteryUnit {
+	p := new(IOTTelemetry_Battery_BatteryUnit)
+	*p = x
+	return p
+}
+
+func (x IOTTelemetry_Battery_BatteryUnit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IOTTelemetry_Battery_BatteryUnit) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[16].Descriptor()
+}
+
+func (IOTTelemetry_Battery_BatteryUnit) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[16]
+}
+
+func (x IOTTelemetry_Battery_BatteryUnit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IOTTelemetry_Battery_BatteryUnit.Descriptor instead.
+func (IOTTelemetry_Battery_BatteryUnit) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 18, 0}
 }
 
 type Device_OptIn int32
@@ -749,11 +996,11 @@ func (x Device_OptIn) String() string {
 }
 
 func (Device_OptIn) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[11].Descriptor()
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[17].Descriptor()
 }
 
 func (Device_OptIn) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[11]
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[17]
 }
 
 func (x Device_OptIn) Number() protoreflect.EnumNumber {
@@ -762,470 +1009,191 @@ func (x Device_OptIn) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Device_OptIn.Descriptor instead.
 func (Device_OptIn) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{2, 0}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{20, 0}
 }
 
-type IOTTelemetry_Illuminance_Unit int32
+type NetworkTelemetry_NetworkHealth_APTelemetryType int32
 
 const (
-	IOTTelemetry_Illuminance_PERCENTAGE IOTTelemetry_Illuminance_Unit = 0
-	IOTTelemetry_Illuminance_LUX        IOTTelemetry_Illuminance_Unit = 1
+	NetworkTelemetry_NetworkHealth_NONE                NetworkTelemetry_NetworkHealth_APTelemetryType = 0
+	NetworkTelemetry_NetworkHealth_CLIENTS_PER_AP      NetworkTelemetry_NetworkHealth_APTelemetryType = 1
+	NetworkTelemetry_NetworkHealth_SNR                 NetworkTelemetry_NetworkHealth_APTelemetryType = 2
+	NetworkTelemetry_NetworkHealth_CHANNEL_UTILIZATION NetworkTelemetry_NetworkHealth_APTelemetryType = 3
+	NetworkTelemetry_NetworkHealth_RSSI                NetworkTelemetry_NetworkHealth_APTelemetryType = 4
 )
 
-// Enum value maps for IOTTelemetry_Illuminance_Unit.
+// Enum value maps for NetworkTelemetry_NetworkHealth_APTelemetryType.
 var (
-	IOTTelemetry_Illuminance_Unit_name = map[int32]string{
-		0: "PERCENTAGE",
-		1: "LUX",
+	NetworkTelemetry_NetworkHealth_APTelemetryType_name = map[int32]string{
+		0: "NONE",
+		1: "CLIENTS_PER_AP",
+		2: "SNR",
+		3: "CHANNEL_UTILIZATION",
+		4: "RSSI",
 	}
-	IOTTelemetry_Illuminance_Unit_value = map[string]int32{
-		"PERCENTAGE": 0,
-		"LUX":        1,
+	NetworkTelemetry_NetworkHealth_APTelemetryType_value = map[string]int32{
+		"NONE":                0,
+		"CLIENTS_PER_AP":      1,
+		"SNR":                 2,
+		"CHANNEL_UTILIZATION": 3,
+		"RSSI":                4,
 	}
 )
 
-func (x IOTTelemetry_Illuminance_Unit) Enum() *IOTTelemetry_Illuminance_Unit {
-	p := new(IOTTelemetry_Illuminance_Unit)
+func (x NetworkTelemetry_NetworkHealth_APTelemetryType) Enum() *NetworkTelemetry_NetworkHealth_APTelemetryType {
+	p := new(NetworkTelemetry_NetworkHealth_APTelemetryType)
 	*p = x
 	return p
 }
 
-func (x IOTTelemetry_Illuminance_Unit) String() string {
+func (x NetworkTelemetry_NetworkHealth_APTelemetryType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (IOTTelemetry_Illuminance_Unit) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[12].Descriptor()
+func (NetworkTelemetry_NetworkHealth_APTelemetryType) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[18].Descriptor()
 }
 
-func (IOTTelemetry_Illuminance_Unit) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[12]
+func (NetworkTelemetry_NetworkHealth_APTelemetryType) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[18]
 }
 
-func (x IOTTelemetry_Illuminance_Unit) Number() protoreflect.EnumNumber {
+func (x NetworkTelemetry_NetworkHealth_APTelemetryType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use IOTTelemetry_Illuminance_Unit.Descriptor instead.
-func (IOTTelemetry_Illuminance_Unit) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 2, 0}
+// Deprecated: Use NetworkTelemetry_NetworkHealth_APTelemetryType.Descriptor instead.
+func (NetworkTelemetry_NetworkHealth_APTelemetryType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31, 0, 0}
 }
 
-type IOTTelemetry_Battery_Unit int32
+type LocationAnchorUpdate_UpdateType int32
 
 const (
-	IOTTelemetry_Battery_PERCENTAGE  IOTTelemetry_Battery_Unit = 0
-	IOTTelemetry_Battery_MILLI_VOLTS IOTTelemetry_Battery_Unit = 1
+	LocationAnchorUpdate_ADD_UPDATE LocationAnchorUpdate_UpdateType = 0
+	LocationAnchorUpdate_DELETE     LocationAnchorUpdate_UpdateType = 1
 )
 
-// Enum value maps for IOTTelemetry_Battery_Unit.
+// Enum value maps for LocationAnchorUpdate_UpdateType.
 var (
-	IOTTelemetry_Battery_Unit_name = map[int32]string{
-		0: "PERCENTAGE",
-		1: "MILLI_VOLTS",
-	}
-	IOTTelemetry_Battery_Unit_value = map[string]int32{
-		"PERCENTAGE":  0,
-		"MILLI_VOLTS": 1,
-	}
-)
-
-func (x IOTTelemetry_Battery_Unit) Enum() *IOTTelemetry_Battery_Unit {
-	p := new(IOTTelemetry_Battery_Unit)
-	*p = x
-	return p
-}
-
-func (x IOTTelemetry_Battery_Unit) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (IOTTelemetry_Battery_Unit) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[13].Descriptor()
-}
-
-func (IOTTelemetry_Battery_Unit) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[13]
-}
-
-func (x IOTTelemetry_Battery_Unit) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use IOTTelemetry_Battery_Unit.Descriptor instead.
-func (IOTTelemetry_Battery_Unit) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 3, 0}
-}
-
-type IOTTelemetry_OccupancyStatus_Status int32
-
-const (
-	IOTTelemetry_OccupancyStatus_OCCUPIED     IOTTelemetry_OccupancyStatus_Status = 0
-	IOTTelemetry_OccupancyStatus_NOT_OCCUPIED IOTTelemetry_OccupancyStatus_Status = 1
-)
-
-// Enum value maps for IOTTelemetry_OccupancyStatus_Status.
-var (
-	IOTTelemetry_OccupancyStatus_Status_name = map[int32]string{
-		0: "OCCUPIED",
-		1: "NOT_OCCUPIED",
-	}
-	IOTTelemetry_OccupancyStatus_Status_value = map[string]int32{
-		"OCCUPIED":     0,
-		"NOT_OCCUPIED": 1,
-	}
-)
-
-func (x IOTTelemetry_OccupancyStatus_Status) Enum() *IOTTelemetry_OccupancyStatus_Status {
-	p := new(IOTTelemetry_OccupancyStatus_Status)
-	*p = x
-	return p
-}
-
-func (x IOTTelemetry_OccupancyStatus_Status) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (IOTTelemetry_OccupancyStatus_Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[14].Descriptor()
-}
-
-func (IOTTelemetry_OccupancyStatus_Status) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[14]
-}
-
-func (x IOTTelemetry_OccupancyStatus_Status) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use IOTTelemetry_OccupancyStatus_Status.Descriptor instead.
-func (IOTTelemetry_OccupancyStatus_Status) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 17, 0}
-}
-
-type IOTTelemetry_MagnetContact_ContactType int32
-
-const (
-	IOTTelemetry_MagnetContact_OPEN   IOTTelemetry_MagnetContact_ContactType = 0
-	IOTTelemetry_MagnetContact_CLOSED IOTTelemetry_MagnetContact_ContactType = 1
-)
-
-// Enum value maps for IOTTelemetry_MagnetContact_ContactType.
-var (
-	IOTTelemetry_MagnetContact_ContactType_name = map[int32]string{
-		0: "OPEN",
-		1: "CLOSED",
-	}
-	IOTTelemetry_MagnetContact_ContactType_value = map[string]int32{
-		"OPEN":   0,
-		"CLOSED": 1,
-	}
-)
-
-func (x IOTTelemetry_MagnetContact_ContactType) Enum() *IOTTelemetry_MagnetContact_ContactType {
-	p := new(IOTTelemetry_MagnetContact_ContactType)
-	*p = x
-	return p
-}
-
-func (x IOTTelemetry_MagnetContact_ContactType) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (IOTTelemetry_MagnetContact_ContactType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[15].Descriptor()
-}
-
-func (IOTTelemetry_MagnetContact_ContactType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[15]
-}
-
-func (x IOTTelemetry_MagnetContact_ContactType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use IOTTelemetry_MagnetContact_ContactType.Descriptor instead.
-func (IOTTelemetry_MagnetContact_ContactType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 18, 0}
-}
-
-type IOTTelemetry_PushButton_Action int32
-
-const (
-	IOTTelemetry_PushButton_PBA_PRESS   IOTTelemetry_PushButton_Action = 0
-	IOTTelemetry_PushButton_PBA_RELEASE IOTTelemetry_PushButton_Action = 1
-)
-
-// Enum value maps for IOTTelemetry_PushButton_Action.
-var (
-	IOTTelemetry_PushButton_Action_name = map[int32]string{
-		0: "PBA_PRESS",
-		1: "PBA_RELEASE",
-	}
-	IOTTelemetry_PushButton_Action_value = map[string]int32{
-		"PBA_PRESS":   0,
-		"PBA_RELEASE": 1,
-	}
-)
-
-func (x IOTTelemetry_PushButton_Action) Enum() *IOTTelemetry_PushButton_Action {
-	p := new(IOTTelemetry_PushButton_Action)
-	*p = x
-	return p
-}
-
-func (x IOTTelemetry_PushButton_Action) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (IOTTelemetry_PushButton_Action) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[16].Descriptor()
-}
-
-func (IOTTelemetry_PushButton_Action) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[16]
-}
-
-func (x IOTTelemetry_PushButton_Action) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use IOTTelemetry_PushButton_Action.Descriptor instead.
-func (IOTTelemetry_PushButton_Action) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 19, 0}
-}
-
-type LocationAnchorUpdate_AnchorChangeType int32
-
-const (
-	LocationAnchorUpdate_ADD_UPDATE LocationAnchorUpdate_AnchorChangeType = 0
-	LocationAnchorUpdate_DELETE     LocationAnchorUpdate_AnchorChangeType = 1
-)
-
-// Enum value maps for LocationAnchorUpdate_AnchorChangeType.
-var (
-	LocationAnchorUpdate_AnchorChangeType_name = map[int32]string{
+	LocationAnchorUpdate_UpdateType_name = map[int32]string{
 		0: "ADD_UPDATE",
 		1: "DELETE",
 	}
-	LocationAnchorUpdate_AnchorChangeType_value = map[string]int32{
+	LocationAnchorUpdate_UpdateType_value = map[string]int32{
 		"ADD_UPDATE": 0,
 		"DELETE":     1,
 	}
 )
 
-func (x LocationAnchorUpdate_AnchorChangeType) Enum() *LocationAnchorUpdate_AnchorChangeType {
-	p := new(LocationAnchorUpdate_AnchorChangeType)
+func (x LocationAnchorUpdate_UpdateType) Enum() *LocationAnchorUpdate_UpdateType {
+	p := new(LocationAnchorUpdate_UpdateType)
 	*p = x
 	return p
 }
 
-func (x LocationAnchorUpdate_AnchorChangeType) String() string {
+func (x LocationAnchorUpdate_UpdateType) String() string {
 	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (LocationAnchorUpdate_AnchorChangeType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[17].Descriptor()
-}
-
-func (LocationAnchorUpdate_AnchorChangeType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[17]
-}
-
-func (x LocationAnchorUpdate_AnchorChangeType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use LocationAnchorUpdate_AnchorChangeType.Descriptor instead.
-func (LocationAnchorUpdate_AnchorChangeType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{29, 0}
-}
-
-// Numbers are not given in the description; the listed order (0, 1, 2) is
-// assumed.
-type NetworkStatusUpdate_NetworkDeviceType int32
-
-const (
-	NetworkStatusUpdate_NDT_UNKNOWN    NetworkStatusUpdate_NetworkDeviceType = 0
-	NetworkStatusUpdate_NDT_CONNECTOR  NetworkStatusUpdate_NetworkDeviceType = 1
-	NetworkStatusUpdate_NDT_CONTROLLER NetworkStatusUpdate_NetworkDeviceType = 2
-)
-
-// Enum value maps for NetworkStatusUpdate_NetworkDeviceType.
-var (
-	NetworkStatusUpdate_NetworkDeviceType_name = map[int32]string{
-		0: "NDT_UNKNOWN",
-		1: "NDT_CONNECTOR",
-		2: "NDT_CONTROLLER",
-	}
-	NetworkStatusUpdate_NetworkDeviceType_value = map[string]int32{
-		"NDT_UNKNOWN":    0,
-		"NDT_CONNECTOR":  1,
-		"NDT_CONTROLLER": 2,
-	}
-)
-
-func (x NetworkStatusUpdate_NetworkDeviceType) Enum() *NetworkStatusUpdate_NetworkDeviceType {
-	p := new(NetworkStatusUpdate_NetworkDeviceType)
-	*p = x
-	return p
-}
-
-func (x NetworkStatusUpdate_NetworkDeviceType) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (NetworkStatusUpdate_NetworkDeviceType) Descriptor() protoreflect.EnumDescriptor {
-	return file_firehosego_cisco_v1_firehose_proto_enumTypes[18].Descriptor()
-}
-
-func (NetworkStatusUpdate_NetworkDeviceType) Type() protoreflect.EnumType {
-	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[18]
-}
-
-func (x NetworkStatusUpdate_NetworkDeviceType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use NetworkStatusUpdate_NetworkDeviceType.Descriptor instead.
-func (NetworkStatusUpdate_NetworkDeviceType) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30, 0}
-}
-
-// Numbers are not given in the description; the listed order (0-4) is
-// assumed.
-type NetworkStatusUpdate_NetworkDeviceStatus int32
-
-const (
-	NetworkStatusUpdate_NDS_UNKNOWN  NetworkStatusUpdate_NetworkDeviceStatus = 0
-	NetworkStatusUpdate_CONNECTED    NetworkStatusUpdate_NetworkDeviceStatus = 1
-	NetworkStatusUpdate_DISCONNECTED NetworkStatusUpdate_NetworkDeviceStatus = 2
-	NetworkStatusUpdate_ACTIVE       NetworkStatusUpdate_NetworkDeviceStatus = 3
-	NetworkStatusUpdate_INACTIVE     NetworkStatusUpdate_NetworkDeviceStatus = 4
-)
-
-// Enum value maps for NetworkStatusUpdate_NetworkDeviceStatus.
-var (
-	NetworkStatusUpdate_NetworkDeviceStatus_name = map[int32]string{
-		0: "NDS_UNKNOWN",
-		1: "CONNECTED",
-		2: "DISCONNECTED",
-		3: "ACTIVE",
-		4: "INACTIVE",
-	}
-	NetworkStatusUpdate_NetworkDeviceStatus_value = map[string]int32{
-		"NDS_UNKNOWN":  0,
-		"CONNECTED":    1,
-		"DISCONNECTED": 2,
-		"ACTIVE":       3,
-		"INACTIVE":     4,
-	}
-)
-
-func (x NetworkStatusUpdate_NetworkDeviceStatus) Enum() *NetworkStatusUpdate_NetworkDeviceStatus {
-	p := new(NetworkStatusUpdate_NetworkDeviceStatus)
-	*p = x
-	return p
-}
-
-func (x NetworkStatusUpdate_NetworkDeviceStatus) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (NetworkStatusUpdate_NetworkDeviceStatus) Descriptor() protoreflect.EnumDescriptor {
+func (LocationAnchorUpdate_UpdateType) Descriptor() protoreflect.EnumDescriptor {
 	return file_firehosego_cisco_v1_firehose_proto_enumTypes[19].Descriptor()
 }
 
-func (NetworkStatusUpdate_NetworkDeviceStatus) Type() protoreflect.EnumType {
+func (LocationAnchorUpdate_UpdateType) Type() protoreflect.EnumType {
 	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[19]
 }
 
-func (x NetworkStatusUpdate_NetworkDeviceStatus) Number() protoreflect.EnumNumber {
+func (x LocationAnchorUpdate_UpdateType) Number() protoreflect.EnumNumber {
 	return protoreflect.EnumNumber(x)
 }
 
-// Deprecated: Use NetworkStatusUpdate_NetworkDeviceStatus.Descriptor instead.
-func (NetworkStatusUpdate_NetworkDeviceStatus) EnumDescriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30, 1}
+// Deprecated: Use LocationAnchorUpdate_UpdateType.Descriptor instead.
+func (LocationAnchorUpdate_UpdateType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{40, 0}
 }
 
-type EventsStreamRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Start of the partition range, 1-12 (server default 1).
-	MinPartition int32 `protobuf:"varint,1,opt,name=min_partition,json=minPartition,proto3" json:"min_partition,omitempty"`
-	// End of the partition range, 1-12 (server default 12).
-	MaxPartition int32 `protobuf:"varint,2,opt,name=max_partition,json=maxPartition,proto3" json:"max_partition,omitempty"`
-	// Epoch milliseconds to resume from; 0 means only new events.
-	FromTimestamp int64 `protobuf:"varint,3,opt,name=from_timestamp,json=fromTimestamp,proto3" json:"from_timestamp,omitempty"`
-	// On-premises replica; not for cloud activations.
-	ReplicaId     int32 `protobuf:"varint,4,opt,name=replica_id,json=replicaId,proto3" json:"replica_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
+type CCXData_Telemetry_CCXTelemetryType int32
 
-func (x *EventsStreamRequest) Reset() {
-	*x = EventsStreamRequest{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
+const (
+	CCXData_Telemetry_CCX_TELEMETRY_TEMPERATURE CCXData_Telemetry_CCXTelemetryType = 0
+	CCXData_Telemetry_CCX_TELEMETRY_HUMIDITY    CCXData_Telemetry_CCXTelemetryType = 1
+	CCXData_Telemetry_CCX_TELEMETRY_GPS         CCXData_Telemetry_CCXTelemetryType = 2
+	CCXData_Telemetry_CCX_TELEMETRY_MOTION      CCXData_Telemetry_CCXTelemetryType = 3
+	CCXData_Telemetry_CCX_TELEMETRY_DISTANCE    CCXData_Telemetry_CCXTelemetryType = 4
+	CCXData_Telemetry_CCX_TELEMETRY_FUEL        CCXData_Telemetry_CCXTelemetryType = 5
+	CCXData_Telemetry_CCX_TELEMETRY_QUANTITY    CCXData_Telemetry_CCXTelemetryType = 6
+	CCXData_Telemetry_CCX_TELEMETRY_PRESSURE    CCXData_Telemetry_CCXTelemetryType = 7
+	CCXData_Telemetry_CCX_TELEMETRY_STATUS      CCXData_Telemetry_CCXTelemetryType = 8
+	CCXData_Telemetry_CCX_TELEMETRY_EPC         CCXData_Telemetry_CCXTelemetryType = 9
+	CCXData_Telemetry_CCX_TELEMETRY_MOTIONPROB  CCXData_Telemetry_CCXTelemetryType = 10
+	CCXData_Telemetry_CCX_TELEMETRY_UNKNOWN     CCXData_Telemetry_CCXTelemetryType = 11
+)
 
-func (x *EventsStreamRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*EventsStreamRequest) ProtoMessage() {}
-
-func (x *EventsStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+// Enum value maps for CCXData_Telemetry_CCXTelemetryType.
+var (
+	CCXData_Telemetry_CCXTelemetryType_name = map[int32]string{
+		0:  "CCX_TELEMETRY_TEMPERATURE",
+		1:  "CCX_TELEMETRY_HUMIDITY",
+		2:  "CCX_TELEMETRY_GPS",
+		3:  "CCX_TELEMETRY_MOTION",
+		4:  "CCX_TELEMETRY_DISTANCE",
+		5:  "CCX_TELEMETRY_FUEL",
+		6:  "CCX_TELEMETRY_QUANTITY",
+		7:  "CCX_TELEMETRY_PRESSURE",
+		8:  "CCX_TELEMETRY_STATUS",
+		9:  "CCX_TELEMETRY_EPC",
+		10: "CCX_TELEMETRY_MOTIONPROB",
+		11: "CCX_TELEMETRY_UNKNOWN",
 	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use EventsStreamRequest.ProtoReflect.Descriptor instead.
-func (*EventsStreamRequest) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *EventsStreamRequest) GetMinPartition() int32 {
-	if x != nil {
-		return x.MinPartition
+	CCXData_Telemetry_CCXTelemetryType_value = map[string]int32{
+		"CCX_TELEMETRY_TEMPERATURE": 0,
+		"CCX_TELEMETRY_HUMIDITY":    1,
+		"CCX_TELEMETRY_GPS":         2,
+		"CCX_TELEMETRY_MOTION":      3,
+		"CCX_TELEMETRY_DISTANCE":    4,
+		"CCX_TELEMETRY_FUEL":        5,
+		"CCX_TELEMETRY_QUANTITY":    6,
+		"CCX_TELEMETRY_PRESSURE":    7,
+		"CCX_TELEMETRY_STATUS":      8,
+		"CCX_TELEMETRY_EPC":         9,
+		"CCX_TELEMETRY_MOTIONPROB":  10,
+		"CCX_TELEMETRY_UNKNOWN":     11,
 	}
-	return 0
+)
+
+func (x CCXData_Telemetry_CCXTelemetryType) Enum() *CCXData_Telemetry_CCXTelemetryType {
+	p := new(CCXData_Telemetry_CCXTelemetryType)
+	*p = x
+	return p
 }
 
-func (x *EventsStreamRequest) GetMaxPartition() int32 {
-	if x != nil {
-		return x.MaxPartition
-	}
-	return 0
+func (x CCXData_Telemetry_CCXTelemetryType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
 }
 
-func (x *EventsStreamRequest) GetFromTimestamp() int64 {
-	if x != nil {
-		return x.FromTimestamp
-	}
-	return 0
+func (CCXData_Telemetry_CCXTelemetryType) Descriptor() protoreflect.EnumDescriptor {
+	return file_firehosego_cisco_v1_firehose_proto_enumTypes[20].Descriptor()
 }
 
-func (x *EventsStreamRequest) GetReplicaId() int32 {
-	if x != nil {
-		return x.ReplicaId
-	}
-	return 0
+func (CCXData_Telemetry_CCXTelemetryType) Type() protoreflect.EnumType {
+	return &file_firehosego_cisco_v1_firehose_proto_enumTypes[20]
+}
+
+func (x CCXData_Telemetry_CCXTelemetryType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CCXData_Telemetry_CCXTelemetryType.Descriptor instead.
+func (CCXData_Telemetry_CCXTelemetryType) EnumDescriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{42, 0, 0}
 }
 
 // EventRecord is one event of the stream, on every transport (a gRPC message,
 // an NDJSON line, a WebSocket message).
 type EventRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique id of the record, usable to de-duplicate events.
+	// Unique id of the record (short: it can repeat; pair it with the timestamp).
 	RecordUid string `protobuf:"bytes,1,opt,name=record_uid,json=recordUid,proto3" json:"record_uid,omitempty"`
 	// Epoch milliseconds.
 	RecordTimestamp  int64     `protobuf:"varint,2,opt,name=record_timestamp,json=recordTimestamp,proto3" json:"record_timestamp,omitempty"`
@@ -1233,8 +1201,8 @@ type EventRecord struct {
 	SpacesTenantName string    `protobuf:"bytes,4,opt,name=spaces_tenant_name,json=spacesTenantName,proto3" json:"spaces_tenant_name,omitempty"`
 	PartnerTenantId  string    `protobuf:"bytes,5,opt,name=partner_tenant_id,json=partnerTenantId,proto3" json:"partner_tenant_id,omitempty"`
 	EventType        EventType `protobuf:"varint,6,opt,name=event_type,json=eventType,proto3,enum=firehosego.cisco.v1.EventType" json:"event_type,omitempty"`
-	// The payload. KEEP_ALIVE, APP_DE_ACTIVATION and ACCOUNT_ADMIN_ACTIVATION
-	// carry none of their own. Numbers 9, 16-19, 22 and 28 are not used.
+	// The payload. KEEP_ALIVE carries none; APP_DE_ACTIVATION carries an
+	// app_activation, ACCOUNT_ADMIN_ACTIVATION an account_admin_change.
 	//
 	// Types that are valid to be assigned to Event:
 	//
@@ -1263,7 +1231,7 @@ type EventRecord struct {
 
 func (x *EventRecord) Reset() {
 	*x = EventRecord{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[1]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1243,7 @@ func (x *EventRecord) String() string {
 func (*EventRecord) ProtoMessage() {}
 
 func (x *EventRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[1]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1256,7 @@ func (x *EventRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventRecord.ProtoReflect.Descriptor instead.
 func (*EventRecord) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *EventRecord) GetRecordUid() string {
@@ -1614,48 +1582,143 @@ func (*EventRecord_LocationAnchorUpdate) isEventRecord_Event() {}
 
 func (*EventRecord_NetworkStatusUpdate) isEventRecord_Event() {}
 
-// Device is a device profile; it is also the PROFILE_UPDATE payload and the
-// answer of SaveDevice and GetDevice.
-type Device struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	DeviceId   string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	UserId     string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Tags       []string               `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
-	Mobile     string                 `protobuf:"bytes,4,opt,name=mobile,proto3" json:"mobile,omitempty"`
-	Email      string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
-	Gender     Gender                 `protobuf:"varint,6,opt,name=gender,proto3,enum=firehosego.cisco.v1.Gender" json:"gender,omitempty"`
-	FirstName  string                 `protobuf:"bytes,7,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
-	LastName   string                 `protobuf:"bytes,8,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
-	PostalCode string                 `protobuf:"bytes,9,opt,name=postal_code,json=postalCode,proto3" json:"postal_code,omitempty"`
-	OptIns     []Device_OptIn         `protobuf:"varint,10,rep,packed,name=opt_ins,json=optIns,proto3,enum=firehosego.cisco.v1.Device_OptIn" json:"opt_ins,omitempty"`
-	// Field 11 was "other_fields" (same shape) in the older proto.
-	Attributes        []*Attribute            `protobuf:"bytes,11,rep,name=attributes,proto3" json:"attributes,omitempty"`
-	MacAddress        string                  `protobuf:"bytes,12,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
-	Manufacturer      string                  `protobuf:"bytes,13,opt,name=manufacturer,proto3" json:"manufacturer,omitempty"`
-	Os                string                  `protobuf:"bytes,14,opt,name=os,proto3" json:"os,omitempty"`
-	OsVersion         string                  `protobuf:"bytes,15,opt,name=os_version,json=osVersion,proto3" json:"os_version,omitempty"`
-	Type              DeviceType              `protobuf:"varint,16,opt,name=type,proto3,enum=firehosego.cisco.v1.DeviceType" json:"type,omitempty"`
-	SocialNetworkInfo []*SocialNetworkInfo    `protobuf:"bytes,17,rep,name=social_network_info,json=socialNetworkInfo,proto3" json:"social_network_info,omitempty"`
-	DeviceModel       string                  `protobuf:"bytes,18,opt,name=device_model,json=deviceModel,proto3" json:"device_model,omitempty"`
-	DhcpProfileInfo   *Device_DHCPProfileInfo `protobuf:"bytes,19,opt,name=dhcp_profile_info,json=dhcpProfileInfo,proto3" json:"dhcp_profile_info,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+type NetworkStatusUpdate struct {
+	state      protoimpl.MessageState                  `protogen:"open.v1"`
+	DeviceType NetworkStatusUpdate_NetworkDeviceType   `protobuf:"varint,1,opt,name=device_type,json=deviceType,proto3,enum=firehosego.cisco.v1.NetworkStatusUpdate_NetworkDeviceType" json:"device_type,omitempty"`
+	Status     NetworkStatusUpdate_NetworkDeviceStatus `protobuf:"varint,2,opt,name=status,proto3,enum=firehosego.cisco.v1.NetworkStatusUpdate_NetworkDeviceStatus" json:"status,omitempty"`
+	LastHeard  int64                                   `protobuf:"varint,3,opt,name=last_heard,json=lastHeard,proto3" json:"last_heard,omitempty"`
+	// Types that are valid to be assigned to Device:
+	//
+	//	*NetworkStatusUpdate_ConnectorInfo_
+	//	*NetworkStatusUpdate_ControllerInfo_
+	Device        isNetworkStatusUpdate_Device `protobuf_oneof:"device"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Device) Reset() {
-	*x = Device{}
+func (x *NetworkStatusUpdate) Reset() {
+	*x = NetworkStatusUpdate{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkStatusUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkStatusUpdate) ProtoMessage() {}
+
+func (x *NetworkStatusUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkStatusUpdate.ProtoReflect.Descriptor instead.
+func (*NetworkStatusUpdate) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *NetworkStatusUpdate) GetDeviceType() NetworkStatusUpdate_NetworkDeviceType {
+	if x != nil {
+		return x.DeviceType
+	}
+	return NetworkStatusUpdate_NDT_UNKNOWN
+}
+
+func (x *NetworkStatusUpdate) GetStatus() NetworkStatusUpdate_NetworkDeviceStatus {
+	if x != nil {
+		return x.Status
+	}
+	return NetworkStatusUpdate_NDS_UNKNOWN
+}
+
+func (x *NetworkStatusUpdate) GetLastHeard() int64 {
+	if x != nil {
+		return x.LastHeard
+	}
+	return 0
+}
+
+func (x *NetworkStatusUpdate) GetDevice() isNetworkStatusUpdate_Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *NetworkStatusUpdate) GetConnectorInfo() *NetworkStatusUpdate_ConnectorInfo {
+	if x != nil {
+		if x, ok := x.Device.(*NetworkStatusUpdate_ConnectorInfo_); ok {
+			return x.ConnectorInfo
+		}
+	}
+	return nil
+}
+
+func (x *NetworkStatusUpdate) GetControllerInfo() *NetworkStatusUpdate_ControllerInfo {
+	if x != nil {
+		if x, ok := x.Device.(*NetworkStatusUpdate_ControllerInfo_); ok {
+			return x.ControllerInfo
+		}
+	}
+	return nil
+}
+
+type isNetworkStatusUpdate_Device interface {
+	isNetworkStatusUpdate_Device()
+}
+
+type NetworkStatusUpdate_ConnectorInfo_ struct {
+	ConnectorInfo *NetworkStatusUpdate_ConnectorInfo `protobuf:"bytes,4,opt,name=connector_info,json=connectorInfo,proto3,oneof"`
+}
+
+type NetworkStatusUpdate_ControllerInfo_ struct {
+	ControllerInfo *NetworkStatusUpdate_ControllerInfo `protobuf:"bytes,5,opt,name=controller_info,json=controllerInfo,proto3,oneof"`
+}
+
+func (*NetworkStatusUpdate_ConnectorInfo_) isNetworkStatusUpdate_Device() {}
+
+func (*NetworkStatusUpdate_ControllerInfo_) isNetworkStatusUpdate_Device() {}
+
+type DeviceInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	DeviceType       IOTDeviceType          `protobuf:"varint,1,opt,name=device_type,json=deviceType,proto3,enum=firehosego.cisco.v1.IOTDeviceType" json:"device_type,omitempty"`
+	DeviceId         string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	DeviceMacAddress string                 `protobuf:"bytes,3,opt,name=device_mac_address,json=deviceMacAddress,proto3" json:"device_mac_address,omitempty"`
+	Group            []string               `protobuf:"bytes,4,rep,name=group,proto3" json:"group,omitempty"`
+	DeviceName       string                 `protobuf:"bytes,5,opt,name=device_name,json=deviceName,proto3" json:"device_name,omitempty"`
+	FirmwareVersion  string                 `protobuf:"bytes,6,opt,name=firmware_version,json=firmwareVersion,proto3" json:"firmware_version,omitempty"`
+	RawDeviceId      string                 `protobuf:"bytes,7,opt,name=raw_device_id,json=rawDeviceId,proto3" json:"raw_device_id,omitempty"`
+	Manufacturer     string                 `protobuf:"bytes,8,opt,name=manufacturer,proto3" json:"manufacturer,omitempty"`
+	CompanyId        string                 `protobuf:"bytes,9,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	ServiceUuid      string                 `protobuf:"bytes,10,opt,name=service_uuid,json=serviceUuid,proto3" json:"service_uuid,omitempty"`
+	Label            string                 `protobuf:"bytes,11,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DeviceInfo) Reset() {
+	*x = DeviceInfo{}
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Device) String() string {
+func (x *DeviceInfo) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Device) ProtoMessage() {}
+func (*DeviceInfo) ProtoMessage() {}
 
-func (x *Device) ProtoReflect() protoreflect.Message {
+func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1667,167 +1730,117 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Device.ProtoReflect.Descriptor instead.
-func (*Device) Descriptor() ([]byte, []int) {
+// Deprecated: Use DeviceInfo.ProtoReflect.Descriptor instead.
+func (*DeviceInfo) Descriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *Device) GetDeviceId() string {
+func (x *DeviceInfo) GetDeviceType() IOTDeviceType {
+	if x != nil {
+		return x.DeviceType
+	}
+	return IOTDeviceType_IOT_DEVICE_UNKNOWN
+}
+
+func (x *DeviceInfo) GetDeviceId() string {
 	if x != nil {
 		return x.DeviceId
 	}
 	return ""
 }
 
-func (x *Device) GetUserId() string {
+func (x *DeviceInfo) GetDeviceMacAddress() string {
 	if x != nil {
-		return x.UserId
+		return x.DeviceMacAddress
 	}
 	return ""
 }
 
-func (x *Device) GetTags() []string {
+func (x *DeviceInfo) GetGroup() []string {
 	if x != nil {
-		return x.Tags
+		return x.Group
 	}
 	return nil
 }
 
-func (x *Device) GetMobile() string {
+func (x *DeviceInfo) GetDeviceName() string {
 	if x != nil {
-		return x.Mobile
+		return x.DeviceName
 	}
 	return ""
 }
 
-func (x *Device) GetEmail() string {
+func (x *DeviceInfo) GetFirmwareVersion() string {
 	if x != nil {
-		return x.Email
+		return x.FirmwareVersion
 	}
 	return ""
 }
 
-func (x *Device) GetGender() Gender {
+func (x *DeviceInfo) GetRawDeviceId() string {
 	if x != nil {
-		return x.Gender
-	}
-	return Gender_GENDER_NOT_AVAILABLE
-}
-
-func (x *Device) GetFirstName() string {
-	if x != nil {
-		return x.FirstName
+		return x.RawDeviceId
 	}
 	return ""
 }
 
-func (x *Device) GetLastName() string {
-	if x != nil {
-		return x.LastName
-	}
-	return ""
-}
-
-func (x *Device) GetPostalCode() string {
-	if x != nil {
-		return x.PostalCode
-	}
-	return ""
-}
-
-func (x *Device) GetOptIns() []Device_OptIn {
-	if x != nil {
-		return x.OptIns
-	}
-	return nil
-}
-
-func (x *Device) GetAttributes() []*Attribute {
-	if x != nil {
-		return x.Attributes
-	}
-	return nil
-}
-
-func (x *Device) GetMacAddress() string {
-	if x != nil {
-		return x.MacAddress
-	}
-	return ""
-}
-
-func (x *Device) GetManufacturer() string {
+func (x *DeviceInfo) GetManufacturer() string {
 	if x != nil {
 		return x.Manufacturer
 	}
 	return ""
 }
 
-func (x *Device) GetOs() string {
+func (x *DeviceInfo) GetCompanyId() string {
 	if x != nil {
-		return x.Os
+		return x.CompanyId
 	}
 	return ""
 }
 
-func (x *Device) GetOsVersion() string {
+func (x *DeviceInfo) GetServiceUuid() string {
 	if x != nil {
-		return x.OsVersion
+		return x.ServiceUuid
 	}
 	return ""
 }
 
-func (x *Device) GetType() DeviceType {
+func (x *DeviceInfo) GetLabel() string {
 	if x != nil {
-		return x.Type
-	}
-	return DeviceType_NOT_AVAILABLE
-}
-
-func (x *Device) GetSocialNetworkInfo() []*SocialNetworkInfo {
-	if x != nil {
-		return x.SocialNetworkInfo
-	}
-	return nil
-}
-
-func (x *Device) GetDeviceModel() string {
-	if x != nil {
-		return x.DeviceModel
+		return x.Label
 	}
 	return ""
 }
 
-func (x *Device) GetDhcpProfileInfo() *Device_DHCPProfileInfo {
-	if x != nil {
-		return x.DhcpProfileInfo
-	}
-	return nil
+type DevicePosition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Map coordinates: float, not double.
+	XPos             float32 `protobuf:"fixed32,1,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
+	YPos             float32 `protobuf:"fixed32,2,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
+	Latitude         float64 `protobuf:"fixed64,3,opt,name=latitude,proto3" json:"latitude,omitempty"`
+	Longitude        float64 `protobuf:"fixed64,4,opt,name=longitude,proto3" json:"longitude,omitempty"`
+	ConfidenceFactor float64 `protobuf:"fixed64,5,opt,name=confidence_factor,json=confidenceFactor,proto3" json:"confidence_factor,omitempty"`
+	MapId            string  `protobuf:"bytes,6,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
+	LocationId       string  `protobuf:"bytes,7,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
+	LastLocatedTime  int64   `protobuf:"varint,8,opt,name=last_located_time,json=lastLocatedTime,proto3" json:"last_located_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
-// Attribute is a named list of values (a custom profile attribute).
-type Attribute struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Attribute) Reset() {
-	*x = Attribute{}
+func (x *DevicePosition) Reset() {
+	*x = DevicePosition{}
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Attribute) String() string {
+func (x *DevicePosition) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Attribute) ProtoMessage() {}
+func (*DevicePosition) ProtoMessage() {}
 
-func (x *Attribute) ProtoReflect() protoreflect.Message {
+func (x *DevicePosition) ProtoReflect() protoreflect.Message {
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1839,939 +1852,710 @@ func (x *Attribute) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
-func (*Attribute) Descriptor() ([]byte, []int) {
+// Deprecated: Use DevicePosition.ProtoReflect.Descriptor instead.
+func (*DevicePosition) Descriptor() ([]byte, []int) {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *Attribute) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Attribute) GetValues() []string {
-	if x != nil {
-		return x.Values
-	}
-	return nil
-}
-
-// SocialNetworkInfo: its fields are NOT known (the description names the type
-// only). Whatever the wire carries is kept as unknown fields.
-type SocialNetworkInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *SocialNetworkInfo) Reset() {
-	*x = SocialNetworkInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *SocialNetworkInfo) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*SocialNetworkInfo) ProtoMessage() {}
-
-func (x *SocialNetworkInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use SocialNetworkInfo.ProtoReflect.Descriptor instead.
-func (*SocialNetworkInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{4}
-}
-
-type User struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	UserId            string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DeviceIds         []string               `protobuf:"bytes,2,rep,name=device_ids,json=deviceIds,proto3" json:"device_ids,omitempty"`
-	Tags              []string               `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
-	Mobile            string                 `protobuf:"bytes,4,opt,name=mobile,proto3" json:"mobile,omitempty"`
-	Email             string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
-	Gender            Gender                 `protobuf:"varint,6,opt,name=gender,proto3,enum=firehosego.cisco.v1.Gender" json:"gender,omitempty"`
-	FirstName         string                 `protobuf:"bytes,7,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
-	LastName          string                 `protobuf:"bytes,8,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
-	PostalCode        string                 `protobuf:"bytes,9,opt,name=postal_code,json=postalCode,proto3" json:"postal_code,omitempty"`
-	Attributes        []*Attribute           `protobuf:"bytes,10,rep,name=attributes,proto3" json:"attributes,omitempty"`
-	SocialNetworkInfo []*SocialNetworkInfo   `protobuf:"bytes,11,rep,name=social_network_info,json=socialNetworkInfo,proto3" json:"social_network_info,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *User) Reset() {
-	*x = User{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *User) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*User) ProtoMessage() {}
-
-func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use User.ProtoReflect.Descriptor instead.
-func (*User) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *User) GetUserId() string {
-	if x != nil {
-		return x.UserId
-	}
-	return ""
-}
-
-func (x *User) GetDeviceIds() []string {
-	if x != nil {
-		return x.DeviceIds
-	}
-	return nil
-}
-
-func (x *User) GetTags() []string {
-	if x != nil {
-		return x.Tags
-	}
-	return nil
-}
-
-func (x *User) GetMobile() string {
-	if x != nil {
-		return x.Mobile
-	}
-	return ""
-}
-
-func (x *User) GetEmail() string {
-	if x != nil {
-		return x.Email
-	}
-	return ""
-}
-
-func (x *User) GetGender() Gender {
-	if x != nil {
-		return x.Gender
-	}
-	return Gender_GENDER_NOT_AVAILABLE
-}
-
-func (x *User) GetFirstName() string {
-	if x != nil {
-		return x.FirstName
-	}
-	return ""
-}
-
-func (x *User) GetLastName() string {
-	if x != nil {
-		return x.LastName
-	}
-	return ""
-}
-
-func (x *User) GetPostalCode() string {
-	if x != nil {
-		return x.PostalCode
-	}
-	return ""
-}
-
-func (x *User) GetAttributes() []*Attribute {
-	if x != nil {
-		return x.Attributes
-	}
-	return nil
-}
-
-func (x *User) GetSocialNetworkInfo() []*SocialNetworkInfo {
-	if x != nil {
-		return x.SocialNetworkInfo
-	}
-	return nil
-}
-
-// Location is one node of the location hierarchy; parent links up to ROOT.
-type Location struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	LocationId string                 `protobuf:"bytes,1,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
-	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// e.g. FLOOR, BUILDING, NETWORK, CAMPUS, CMX, ROOT.
-	InferredLocationTypes []string  `protobuf:"bytes,3,rep,name=inferred_location_types,json=inferredLocationTypes,proto3" json:"inferred_location_types,omitempty"`
-	Parent                *Location `protobuf:"bytes,4,opt,name=parent,proto3" json:"parent,omitempty"`
-	SourceLocationId      string    `protobuf:"bytes,5,opt,name=source_location_id,json=sourceLocationId,proto3" json:"source_location_id,omitempty"`
-	FloorNumber           int32     `protobuf:"varint,6,opt,name=floor_number,json=floorNumber,proto3" json:"floor_number,omitempty"`
-	ApCount               int32     `protobuf:"varint,7,opt,name=ap_count,json=apCount,proto3" json:"ap_count,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
-}
-
-func (x *Location) Reset() {
-	*x = Location{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[6]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Location) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Location) ProtoMessage() {}
-
-func (x *Location) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[6]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Location.ProtoReflect.Descriptor instead.
-func (*Location) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{6}
-}
-
-func (x *Location) GetLocationId() string {
-	if x != nil {
-		return x.LocationId
-	}
-	return ""
-}
-
-func (x *Location) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Location) GetInferredLocationTypes() []string {
-	if x != nil {
-		return x.InferredLocationTypes
-	}
-	return nil
-}
-
-func (x *Location) GetParent() *Location {
-	if x != nil {
-		return x.Parent
-	}
-	return nil
-}
-
-func (x *Location) GetSourceLocationId() string {
-	if x != nil {
-		return x.SourceLocationId
-	}
-	return ""
-}
-
-func (x *Location) GetFloorNumber() int32 {
-	if x != nil {
-		return x.FloorNumber
-	}
-	return 0
-}
-
-func (x *Location) GetApCount() int32 {
-	if x != nil {
-		return x.ApCount
-	}
-	return 0
-}
-
-// LocationDetails. Fields 1 and 2 are not described.
-type LocationDetails struct {
-	state         protoimpl.MessageState      `protogen:"open.v1"`
-	TimeZone      string                      `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	City          string                      `protobuf:"bytes,4,opt,name=city,proto3" json:"city,omitempty"`
-	State         string                      `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
-	Country       string                      `protobuf:"bytes,6,opt,name=country,proto3" json:"country,omitempty"`
-	Category      string                      `protobuf:"bytes,7,opt,name=category,proto3" json:"category,omitempty"`
-	Metadata      []*LocationDetails_Metadata `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty"`
-	Latitude      float64                     `protobuf:"fixed64,9,opt,name=latitude,proto3" json:"latitude,omitempty"`
-	Longitude     float64                     `protobuf:"fixed64,10,opt,name=longitude,proto3" json:"longitude,omitempty"`
-	MapDetails    *MapDetails                 `protobuf:"bytes,11,opt,name=map_details,json=mapDetails,proto3" json:"map_details,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *LocationDetails) Reset() {
-	*x = LocationDetails{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LocationDetails) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LocationDetails) ProtoMessage() {}
-
-func (x *LocationDetails) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LocationDetails.ProtoReflect.Descriptor instead.
-func (*LocationDetails) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *LocationDetails) GetTimeZone() string {
-	if x != nil {
-		return x.TimeZone
-	}
-	return ""
-}
-
-func (x *LocationDetails) GetCity() string {
-	if x != nil {
-		return x.City
-	}
-	return ""
-}
-
-func (x *LocationDetails) GetState() string {
-	if x != nil {
-		return x.State
-	}
-	return ""
-}
-
-func (x *LocationDetails) GetCountry() string {
-	if x != nil {
-		return x.Country
-	}
-	return ""
-}
-
-func (x *LocationDetails) GetCategory() string {
-	if x != nil {
-		return x.Category
-	}
-	return ""
-}
-
-func (x *LocationDetails) GetMetadata() []*LocationDetails_Metadata {
-	if x != nil {
-		return x.Metadata
-	}
-	return nil
-}
-
-func (x *LocationDetails) GetLatitude() float64 {
-	if x != nil {
-		return x.Latitude
-	}
-	return 0
-}
-
-func (x *LocationDetails) GetLongitude() float64 {
-	if x != nil {
-		return x.Longitude
-	}
-	return 0
-}
-
-func (x *LocationDetails) GetMapDetails() *MapDetails {
-	if x != nil {
-		return x.MapDetails
-	}
-	return nil
-}
-
-type MapDetails struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MapId         string                 `protobuf:"bytes,1,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
-	ImageWidth    int32                  `protobuf:"varint,2,opt,name=image_width,json=imageWidth,proto3" json:"image_width,omitempty"`
-	ImageHeight   int32                  `protobuf:"varint,3,opt,name=image_height,json=imageHeight,proto3" json:"image_height,omitempty"`
-	MimeType      string                 `protobuf:"bytes,4,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
-	Dimension     *Dimension             `protobuf:"bytes,5,opt,name=dimension,proto3" json:"dimension,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MapDetails) Reset() {
-	*x = MapDetails{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MapDetails) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MapDetails) ProtoMessage() {}
-
-func (x *MapDetails) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MapDetails.ProtoReflect.Descriptor instead.
-func (*MapDetails) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{8}
-}
-
-func (x *MapDetails) GetMapId() string {
-	if x != nil {
-		return x.MapId
-	}
-	return ""
-}
-
-func (x *MapDetails) GetImageWidth() int32 {
-	if x != nil {
-		return x.ImageWidth
-	}
-	return 0
-}
-
-func (x *MapDetails) GetImageHeight() int32 {
-	if x != nil {
-		return x.ImageHeight
-	}
-	return 0
-}
-
-func (x *MapDetails) GetMimeType() string {
-	if x != nil {
-		return x.MimeType
-	}
-	return ""
-}
-
-func (x *MapDetails) GetDimension() *Dimension {
-	if x != nil {
-		return x.Dimension
-	}
-	return nil
-}
-
-type Dimension struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Length        float32                `protobuf:"fixed32,1,opt,name=length,proto3" json:"length,omitempty"`
-	Width         float32                `protobuf:"fixed32,2,opt,name=width,proto3" json:"width,omitempty"`
-	Height        float32                `protobuf:"fixed32,3,opt,name=height,proto3" json:"height,omitempty"`
-	OffsetX       float32                `protobuf:"fixed32,4,opt,name=offset_x,json=offsetX,proto3" json:"offset_x,omitempty"`
-	OffsetY       float32                `protobuf:"fixed32,5,opt,name=offset_y,json=offsetY,proto3" json:"offset_y,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Dimension) Reset() {
-	*x = Dimension{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Dimension) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Dimension) ProtoMessage() {}
-
-func (x *Dimension) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Dimension.ProtoReflect.Descriptor instead.
-func (*Dimension) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{9}
-}
-
-func (x *Dimension) GetLength() float32 {
-	if x != nil {
-		return x.Length
-	}
-	return 0
-}
-
-func (x *Dimension) GetWidth() float32 {
-	if x != nil {
-		return x.Width
-	}
-	return 0
-}
-
-func (x *Dimension) GetHeight() float32 {
-	if x != nil {
-		return x.Height
-	}
-	return 0
-}
-
-func (x *Dimension) GetOffsetX() float32 {
-	if x != nil {
-		return x.OffsetX
-	}
-	return 0
-}
-
-func (x *Dimension) GetOffsetY() float32 {
-	if x != nil {
-		return x.OffsetY
-	}
-	return 0
-}
-
-type DeviceEntry struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	VisitId              string                 `protobuf:"bytes,3,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
-	EntryTimestamp       int64                  `protobuf:"varint,4,opt,name=entry_timestamp,json=entryTimestamp,proto3" json:"entry_timestamp,omitempty"`
-	EntryDateTime        string                 `protobuf:"bytes,5,opt,name=entry_date_time,json=entryDateTime,proto3" json:"entry_date_time,omitempty"`
-	TimeZone             string                 `protobuf:"bytes,6,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	DeviceClassification string                 `protobuf:"bytes,7,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
-	DaysSinceLastVisit   int32                  `protobuf:"varint,8,opt,name=days_since_last_visit,json=daysSinceLastVisit,proto3" json:"days_since_last_visit,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
-}
-
-func (x *DeviceEntry) Reset() {
-	*x = DeviceEntry{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeviceEntry) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeviceEntry) ProtoMessage() {}
-
-func (x *DeviceEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeviceEntry.ProtoReflect.Descriptor instead.
-func (*DeviceEntry) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *DeviceEntry) GetDevice() *Device {
-	if x != nil {
-		return x.Device
-	}
-	return nil
-}
-
-func (x *DeviceEntry) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *DeviceEntry) GetVisitId() string {
-	if x != nil {
-		return x.VisitId
-	}
-	return ""
-}
-
-func (x *DeviceEntry) GetEntryTimestamp() int64 {
-	if x != nil {
-		return x.EntryTimestamp
-	}
-	return 0
-}
-
-func (x *DeviceEntry) GetEntryDateTime() string {
-	if x != nil {
-		return x.EntryDateTime
-	}
-	return ""
-}
-
-func (x *DeviceEntry) GetTimeZone() string {
-	if x != nil {
-		return x.TimeZone
-	}
-	return ""
-}
-
-func (x *DeviceEntry) GetDeviceClassification() string {
-	if x != nil {
-		return x.DeviceClassification
-	}
-	return ""
-}
-
-func (x *DeviceEntry) GetDaysSinceLastVisit() int32 {
-	if x != nil {
-		return x.DaysSinceLastVisit
-	}
-	return 0
-}
-
-type DeviceExit struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	VisitId              string                 `protobuf:"bytes,3,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
-	VisitDurationMinutes int32                  `protobuf:"varint,4,opt,name=visit_duration_minutes,json=visitDurationMinutes,proto3" json:"visit_duration_minutes,omitempty"`
-	EntryTimestamp       int64                  `protobuf:"varint,5,opt,name=entry_timestamp,json=entryTimestamp,proto3" json:"entry_timestamp,omitempty"`
-	EntryDateTime        string                 `protobuf:"bytes,6,opt,name=entry_date_time,json=entryDateTime,proto3" json:"entry_date_time,omitempty"`
-	ExitTimestamp        int64                  `protobuf:"varint,7,opt,name=exit_timestamp,json=exitTimestamp,proto3" json:"exit_timestamp,omitempty"`
-	ExitDateTime         string                 `protobuf:"bytes,8,opt,name=exit_date_time,json=exitDateTime,proto3" json:"exit_date_time,omitempty"`
-	TimeZone             string                 `protobuf:"bytes,9,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	DeviceClassification string                 `protobuf:"bytes,10,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
-	VisitClassification  string                 `protobuf:"bytes,11,opt,name=visit_classification,json=visitClassification,proto3" json:"visit_classification,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
-}
-
-func (x *DeviceExit) Reset() {
-	*x = DeviceExit{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeviceExit) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeviceExit) ProtoMessage() {}
-
-func (x *DeviceExit) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[11]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeviceExit.ProtoReflect.Descriptor instead.
-func (*DeviceExit) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{11}
-}
-
-func (x *DeviceExit) GetDevice() *Device {
-	if x != nil {
-		return x.Device
-	}
-	return nil
-}
-
-func (x *DeviceExit) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *DeviceExit) GetVisitId() string {
-	if x != nil {
-		return x.VisitId
-	}
-	return ""
-}
-
-func (x *DeviceExit) GetVisitDurationMinutes() int32 {
-	if x != nil {
-		return x.VisitDurationMinutes
-	}
-	return 0
-}
-
-func (x *DeviceExit) GetEntryTimestamp() int64 {
-	if x != nil {
-		return x.EntryTimestamp
-	}
-	return 0
-}
-
-func (x *DeviceExit) GetEntryDateTime() string {
-	if x != nil {
-		return x.EntryDateTime
-	}
-	return ""
-}
-
-func (x *DeviceExit) GetExitTimestamp() int64 {
-	if x != nil {
-		return x.ExitTimestamp
-	}
-	return 0
-}
-
-func (x *DeviceExit) GetExitDateTime() string {
-	if x != nil {
-		return x.ExitDateTime
-	}
-	return ""
-}
-
-func (x *DeviceExit) GetTimeZone() string {
-	if x != nil {
-		return x.TimeZone
-	}
-	return ""
-}
-
-func (x *DeviceExit) GetDeviceClassification() string {
-	if x != nil {
-		return x.DeviceClassification
-	}
-	return ""
-}
-
-func (x *DeviceExit) GetVisitClassification() string {
-	if x != nil {
-		return x.VisitClassification
-	}
-	return ""
-}
-
-// DeviceLocation is the DEVICE_LOCATION_UPDATE payload.
-type DeviceLocation struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	Ssid                 string                 `protobuf:"bytes,3,opt,name=ssid,proto3" json:"ssid,omitempty"`
-	RawUserId            string                 `protobuf:"bytes,4,opt,name=raw_user_id,json=rawUserId,proto3" json:"raw_user_id,omitempty"`
-	VisitId              string                 `protobuf:"bytes,5,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
-	LastSeen             int64                  `protobuf:"varint,6,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
-	DeviceClassification string                 `protobuf:"bytes,7,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
-	MapId                string                 `protobuf:"bytes,8,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
-	// Map coordinates (one client treats them as feet). float, not double.
-	XPos             float32 `protobuf:"fixed32,9,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
-	YPos             float32 `protobuf:"fixed32,10,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
-	ConfidenceFactor float64 `protobuf:"fixed64,11,opt,name=confidence_factor,json=confidenceFactor,proto3" json:"confidence_factor,omitempty"`
-	// -999.0 means "no geo position".
-	Latitude        float64  `protobuf:"fixed64,12,opt,name=latitude,proto3" json:"latitude,omitempty"`
-	Longitude       float64  `protobuf:"fixed64,13,opt,name=longitude,proto3" json:"longitude,omitempty"`
-	Unc             float32  `protobuf:"fixed32,14,opt,name=unc,proto3" json:"unc,omitempty"`
-	MaxDetectedRssi int32    `protobuf:"varint,15,opt,name=max_detected_rssi,json=maxDetectedRssi,proto3" json:"max_detected_rssi,omitempty"`
-	Ipv4            string   `protobuf:"bytes,16,opt,name=ipv4,proto3" json:"ipv4,omitempty"`
-	Ipv6            []string `protobuf:"bytes,17,rep,name=ipv6,proto3" json:"ipv6,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *DeviceLocation) Reset() {
-	*x = DeviceLocation{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[12]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeviceLocation) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeviceLocation) ProtoMessage() {}
-
-func (x *DeviceLocation) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[12]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeviceLocation.ProtoReflect.Descriptor instead.
-func (*DeviceLocation) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{12}
-}
-
-func (x *DeviceLocation) GetDevice() *Device {
-	if x != nil {
-		return x.Device
-	}
-	return nil
-}
-
-func (x *DeviceLocation) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *DeviceLocation) GetSsid() string {
-	if x != nil {
-		return x.Ssid
-	}
-	return ""
-}
-
-func (x *DeviceLocation) GetRawUserId() string {
-	if x != nil {
-		return x.RawUserId
-	}
-	return ""
-}
-
-func (x *DeviceLocation) GetVisitId() string {
-	if x != nil {
-		return x.VisitId
-	}
-	return ""
-}
-
-func (x *DeviceLocation) GetLastSeen() int64 {
-	if x != nil {
-		return x.LastSeen
-	}
-	return 0
-}
-
-func (x *DeviceLocation) GetDeviceClassification() string {
-	if x != nil {
-		return x.DeviceClassification
-	}
-	return ""
-}
-
-func (x *DeviceLocation) GetMapId() string {
-	if x != nil {
-		return x.MapId
-	}
-	return ""
-}
-
-func (x *DeviceLocation) GetXPos() float32 {
+func (x *DevicePosition) GetXPos() float32 {
 	if x != nil {
 		return x.XPos
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetYPos() float32 {
+func (x *DevicePosition) GetYPos() float32 {
 	if x != nil {
 		return x.YPos
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetConfidenceFactor() float64 {
-	if x != nil {
-		return x.ConfidenceFactor
-	}
-	return 0
-}
-
-func (x *DeviceLocation) GetLatitude() float64 {
+func (x *DevicePosition) GetLatitude() float64 {
 	if x != nil {
 		return x.Latitude
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetLongitude() float64 {
+func (x *DevicePosition) GetLongitude() float64 {
 	if x != nil {
 		return x.Longitude
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetUnc() float32 {
+func (x *DevicePosition) GetConfidenceFactor() float64 {
 	if x != nil {
-		return x.Unc
+		return x.ConfidenceFactor
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetMaxDetectedRssi() int32 {
+func (x *DevicePosition) GetMapId() string {
+	if x != nil {
+		return x.MapId
+	}
+	return ""
+}
+
+func (x *DevicePosition) GetLocationId() string {
+	if x != nil {
+		return x.LocationId
+	}
+	return ""
+}
+
+func (x *DevicePosition) GetLastLocatedTime() int64 {
+	if x != nil {
+		return x.LastLocatedTime
+	}
+	return 0
+}
+
+type IOTUserAction struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	DeviceInfo       *DeviceInfo            `protobuf:"bytes,1,opt,name=device_info,json=deviceInfo,proto3" json:"device_info,omitempty"`
+	DetectedPosition *DevicePosition        `protobuf:"bytes,2,opt,name=detected_position,json=detectedPosition,proto3" json:"detected_position,omitempty"`
+	PlacedPosition   *DevicePosition        `protobuf:"bytes,3,opt,name=placed_position,json=placedPosition,proto3" json:"placed_position,omitempty"`
+	Location         *Location              `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	ActionType       IOTActionType          `protobuf:"varint,5,opt,name=action_type,json=actionType,proto3,enum=firehosego.cisco.v1.IOTActionType" json:"action_type,omitempty"`
+	ActionCount      int32                  `protobuf:"varint,6,opt,name=action_count,json=actionCount,proto3" json:"action_count,omitempty"`
+	ActionTimestamp  int64                  `protobuf:"varint,7,opt,name=action_timestamp,json=actionTimestamp,proto3" json:"action_timestamp,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *IOTUserAction) Reset() {
+	*x = IOTUserAction{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTUserAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTUserAction) ProtoMessage() {}
+
+func (x *IOTUserAction) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTUserAction.ProtoReflect.Descriptor instead.
+func (*IOTUserAction) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *IOTUserAction) GetDeviceInfo() *DeviceInfo {
+	if x != nil {
+		return x.DeviceInfo
+	}
+	return nil
+}
+
+func (x *IOTUserAction) GetDetectedPosition() *DevicePosition {
+	if x != nil {
+		return x.DetectedPosition
+	}
+	return nil
+}
+
+func (x *IOTUserAction) GetPlacedPosition() *DevicePosition {
+	if x != nil {
+		return x.PlacedPosition
+	}
+	return nil
+}
+
+func (x *IOTUserAction) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *IOTUserAction) GetActionType() IOTActionType {
+	if x != nil {
+		return x.ActionType
+	}
+	return IOTActionType_IOT_ACTION_UNKNOWN
+}
+
+func (x *IOTUserAction) GetActionCount() int32 {
+	if x != nil {
+		return x.ActionCount
+	}
+	return 0
+}
+
+func (x *IOTUserAction) GetActionTimestamp() int64 {
+	if x != nil {
+		return x.ActionTimestamp
+	}
+	return 0
+}
+
+type IOTTelemetry struct {
+	state            protoimpl.MessageState       `protogen:"open.v1"`
+	DeviceInfo       *DeviceInfo                  `protobuf:"bytes,1,opt,name=device_info,json=deviceInfo,proto3" json:"device_info,omitempty"`
+	DetectedPosition *DevicePosition              `protobuf:"bytes,2,opt,name=detected_position,json=detectedPosition,proto3" json:"detected_position,omitempty"`
+	PlacedPosition   *DevicePosition              `protobuf:"bytes,3,opt,name=placed_position,json=placedPosition,proto3" json:"placed_position,omitempty"`
+	Location         *Location                    `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	Temperature      *IOTTelemetry_Temperature    `protobuf:"bytes,5,opt,name=temperature,proto3" json:"temperature,omitempty"`
+	Accelerometer    *IOTTelemetry_Accelerometer  `protobuf:"bytes,6,opt,name=accelerometer,proto3" json:"accelerometer,omitempty"`
+	Illuminance      *IOTTelemetry_Illuminance    `protobuf:"bytes,7,opt,name=illuminance,proto3" json:"illuminance,omitempty"`
+	DeviceRtcTime    int64                        `protobuf:"varint,8,opt,name=device_rtc_time,json=deviceRtcTime,proto3" json:"device_rtc_time,omitempty"`
+	Battery          *IOTTelemetry_Battery        `protobuf:"bytes,10,opt,name=battery,proto3" json:"battery,omitempty"`
+	LastUserAction   *IOTTelemetry_LastUserAction `protobuf:"bytes,11,opt,name=last_user_action,json=lastUserAction,proto3" json:"last_user_action,omitempty"`
+	IBeacon          *IOTTelemetryIBeacon         `protobuf:"bytes,12,opt,name=i_beacon,json=iBeacon,proto3" json:"i_beacon,omitempty"`
+	EddyStone        *IOTTelemetry_Eddystone      `protobuf:"bytes,13,opt,name=eddy_stone,json=eddyStone,proto3" json:"eddy_stone,omitempty"`
+	RawHeader        int32                        `protobuf:"varint,14,opt,name=raw_header,json=rawHeader,proto3" json:"raw_header,omitempty"`
+	// In JSON: base64 (protojson's encoding of bytes).
+	RawPayload      []byte                        `protobuf:"bytes,15,opt,name=raw_payload,json=rawPayload,proto3" json:"raw_payload,omitempty"`
+	SequenceNum     int32                         `protobuf:"varint,16,opt,name=sequence_num,json=sequenceNum,proto3" json:"sequence_num,omitempty"`
+	PirTrigger      *IOTTelemetry_PIRTrigger      `protobuf:"bytes,17,opt,name=pir_trigger,json=pirTrigger,proto3" json:"pir_trigger,omitempty"`
+	AirPressure     *IOTTelemetry_AirPressure     `protobuf:"bytes,18,opt,name=air_pressure,json=airPressure,proto3" json:"air_pressure,omitempty"`
+	VendorInfo      *IOTTelemetry_VendorInfo      `protobuf:"bytes,19,opt,name=vendor_info,json=vendorInfo,proto3" json:"vendor_info,omitempty"`
+	CcxData         *CCXData                      `protobuf:"bytes,20,opt,name=ccx_data,json=ccxData,proto3" json:"ccx_data,omitempty"`
+	TpData          *IOTTelemetry_TPData          `protobuf:"bytes,21,opt,name=tp_data,json=tpData,proto3" json:"tp_data,omitempty"`
+	Humidity        *IOTTelemetry_Humidity        `protobuf:"bytes,22,opt,name=humidity,proto3" json:"humidity,omitempty"`
+	AirQuality      *IOTTelemetry_AirQuality      `protobuf:"bytes,23,opt,name=air_quality,json=airQuality,proto3" json:"air_quality,omitempty"`
+	CarbonEmissions *IOTTelemetry_CarbonEmissions `protobuf:"bytes,24,opt,name=carbon_emissions,json=carbonEmissions,proto3" json:"carbon_emissions,omitempty"`
+	AmbientLight    *IOTTelemetry_AmbientLight    `protobuf:"bytes,25,opt,name=ambient_light,json=ambientLight,proto3" json:"ambient_light,omitempty"`
+	Voltage         *IOTTelemetry_Voltage         `protobuf:"bytes,26,opt,name=voltage,proto3" json:"voltage,omitempty"`
+	IllumSolarCell  *IOTTelemetry_IllumSolarCell  `protobuf:"bytes,27,opt,name=illum_solar_cell,json=illumSolarCell,proto3" json:"illum_solar_cell,omitempty"`
+	IllumSensor     *IOTTelemetry_IllumSensor     `protobuf:"bytes,28,opt,name=illum_sensor,json=illumSensor,proto3" json:"illum_sensor,omitempty"`
+	OccupancyStatus *IOTTelemetry_OccupancyStatus `protobuf:"bytes,29,opt,name=occupancy_status,json=occupancyStatus,proto3" json:"occupancy_status,omitempty"`
+	MagnetContact   *IOTTelemetry_MagnetContact   `protobuf:"bytes,30,opt,name=magnet_contact,json=magnetContact,proto3" json:"magnet_contact,omitempty"`
+	MaxDetectedRssi int32                         `protobuf:"varint,31,opt,name=max_detected_rssi,json=maxDetectedRssi,proto3" json:"max_detected_rssi,omitempty"`
+	PushButton      *IOTTelemetry_PushButton      `protobuf:"bytes,32,opt,name=push_button,json=pushButton,proto3" json:"push_button,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry) Reset() {
+	*x = IOTTelemetry{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry) ProtoMessage() {}
+
+func (x *IOTTelemetry) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *IOTTelemetry) GetDeviceInfo() *DeviceInfo {
+	if x != nil {
+		return x.DeviceInfo
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetDetectedPosition() *DevicePosition {
+	if x != nil {
+		return x.DetectedPosition
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetPlacedPosition() *DevicePosition {
+	if x != nil {
+		return x.PlacedPosition
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetTemperature() *IOTTelemetry_Temperature {
+	if x != nil {
+		return x.Temperature
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetAccelerometer() *IOTTelemetry_Accelerometer {
+	if x != nil {
+		return x.Accelerometer
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetIlluminance() *IOTTelemetry_Illuminance {
+	if x != nil {
+		return x.Illuminance
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetDeviceRtcTime() int64 {
+	if x != nil {
+		return x.DeviceRtcTime
+	}
+	return 0
+}
+
+func (x *IOTTelemetry) GetBattery() *IOTTelemetry_Battery {
+	if x != nil {
+		return x.Battery
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetLastUserAction() *IOTTelemetry_LastUserAction {
+	if x != nil {
+		return x.LastUserAction
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetIBeacon() *IOTTelemetryIBeacon {
+	if x != nil {
+		return x.IBeacon
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetEddyStone() *IOTTelemetry_Eddystone {
+	if x != nil {
+		return x.EddyStone
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetRawHeader() int32 {
+	if x != nil {
+		return x.RawHeader
+	}
+	return 0
+}
+
+func (x *IOTTelemetry) GetRawPayload() []byte {
+	if x != nil {
+		return x.RawPayload
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetSequenceNum() int32 {
+	if x != nil {
+		return x.SequenceNum
+	}
+	return 0
+}
+
+func (x *IOTTelemetry) GetPirTrigger() *IOTTelemetry_PIRTrigger {
+	if x != nil {
+		return x.PirTrigger
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetAirPressure() *IOTTelemetry_AirPressure {
+	if x != nil {
+		return x.AirPressure
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetVendorInfo() *IOTTelemetry_VendorInfo {
+	if x != nil {
+		return x.VendorInfo
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetCcxData() *CCXData {
+	if x != nil {
+		return x.CcxData
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetTpData() *IOTTelemetry_TPData {
+	if x != nil {
+		return x.TpData
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetHumidity() *IOTTelemetry_Humidity {
+	if x != nil {
+		return x.Humidity
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetAirQuality() *IOTTelemetry_AirQuality {
+	if x != nil {
+		return x.AirQuality
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetCarbonEmissions() *IOTTelemetry_CarbonEmissions {
+	if x != nil {
+		return x.CarbonEmissions
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetAmbientLight() *IOTTelemetry_AmbientLight {
+	if x != nil {
+		return x.AmbientLight
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetVoltage() *IOTTelemetry_Voltage {
+	if x != nil {
+		return x.Voltage
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetIllumSolarCell() *IOTTelemetry_IllumSolarCell {
+	if x != nil {
+		return x.IllumSolarCell
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetIllumSensor() *IOTTelemetry_IllumSensor {
+	if x != nil {
+		return x.IllumSensor
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetOccupancyStatus() *IOTTelemetry_OccupancyStatus {
+	if x != nil {
+		return x.OccupancyStatus
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetMagnetContact() *IOTTelemetry_MagnetContact {
+	if x != nil {
+		return x.MagnetContact
+	}
+	return nil
+}
+
+func (x *IOTTelemetry) GetMaxDetectedRssi() int32 {
 	if x != nil {
 		return x.MaxDetectedRssi
 	}
 	return 0
 }
 
-func (x *DeviceLocation) GetIpv4() string {
+func (x *IOTTelemetry) GetPushButton() *IOTTelemetry_PushButton {
 	if x != nil {
-		return x.Ipv4
+		return x.PushButton
+	}
+	return nil
+}
+
+type DeviceCounts struct {
+	state                       protoimpl.MessageState `protogen:"open.v1"`
+	Location                    *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	AssociatedCount             int64                  `protobuf:"varint,2,opt,name=associated_count,json=associatedCount,proto3" json:"associated_count,omitempty"`
+	EstimatedProbingCount       int64                  `protobuf:"varint,3,opt,name=estimated_probing_count,json=estimatedProbingCount,proto3" json:"estimated_probing_count,omitempty"`
+	ProbingRandomizedPercentage float64                `protobuf:"fixed64,4,opt,name=probing_randomized_percentage,json=probingRandomizedPercentage,proto3" json:"probing_randomized_percentage,omitempty"`
+	AssociatedDelta             int32                  `protobuf:"varint,5,opt,name=associated_delta,json=associatedDelta,proto3" json:"associated_delta,omitempty"`
+	ProbingDelta                int32                  `protobuf:"varint,6,opt,name=probing_delta,json=probingDelta,proto3" json:"probing_delta,omitempty"`
+	EstimatedDensity            float64                `protobuf:"fixed64,7,opt,name=estimated_density,json=estimatedDensity,proto3" json:"estimated_density,omitempty"`
+	EstimatedCapacityPercentage float64                `protobuf:"fixed64,8,opt,name=estimated_capacity_percentage,json=estimatedCapacityPercentage,proto3" json:"estimated_capacity_percentage,omitempty"`
+	UserCount                   int32                  `protobuf:"varint,12,opt,name=user_count,json=userCount,proto3" json:"user_count,omitempty"`
+	WirelessUserCount           int32                  `protobuf:"varint,13,opt,name=wireless_user_count,json=wirelessUserCount,proto3" json:"wireless_user_count,omitempty"`
+	WiredUserCount              int32                  `protobuf:"varint,14,opt,name=wired_user_count,json=wiredUserCount,proto3" json:"wired_user_count,omitempty"`
+	RfidTagCount                int32                  `protobuf:"varint,15,opt,name=rfid_tag_count,json=rfidTagCount,proto3" json:"rfid_tag_count,omitempty"`
+	BleTagCount                 int32                  `protobuf:"varint,16,opt,name=ble_tag_count,json=bleTagCount,proto3" json:"ble_tag_count,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
+}
+
+func (x *DeviceCounts) Reset() {
+	*x = DeviceCounts{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceCounts) ProtoMessage() {}
+
+func (x *DeviceCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceCounts.ProtoReflect.Descriptor instead.
+func (*DeviceCounts) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DeviceCounts) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceCounts) GetAssociatedCount() int64 {
+	if x != nil {
+		return x.AssociatedCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetEstimatedProbingCount() int64 {
+	if x != nil {
+		return x.EstimatedProbingCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetProbingRandomizedPercentage() float64 {
+	if x != nil {
+		return x.ProbingRandomizedPercentage
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetAssociatedDelta() int32 {
+	if x != nil {
+		return x.AssociatedDelta
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetProbingDelta() int32 {
+	if x != nil {
+		return x.ProbingDelta
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetEstimatedDensity() float64 {
+	if x != nil {
+		return x.EstimatedDensity
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetEstimatedCapacityPercentage() float64 {
+	if x != nil {
+		return x.EstimatedCapacityPercentage
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetUserCount() int32 {
+	if x != nil {
+		return x.UserCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetWirelessUserCount() int32 {
+	if x != nil {
+		return x.WirelessUserCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetWiredUserCount() int32 {
+	if x != nil {
+		return x.WiredUserCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetRfidTagCount() int32 {
+	if x != nil {
+		return x.RfidTagCount
+	}
+	return 0
+}
+
+func (x *DeviceCounts) GetBleTagCount() int32 {
+	if x != nil {
+		return x.BleTagCount
+	}
+	return 0
+}
+
+type CameraCounts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Location      *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	Count         int64                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	CountDelta    int64                  `protobuf:"varint,5,opt,name=count_delta,json=countDelta,proto3" json:"count_delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CameraCounts) Reset() {
+	*x = CameraCounts{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CameraCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CameraCounts) ProtoMessage() {}
+
+func (x *CameraCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CameraCounts.ProtoReflect.Descriptor instead.
+func (*CameraCounts) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CameraCounts) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *CameraCounts) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *CameraCounts) GetCountDelta() int64 {
+	if x != nil {
+		return x.CountDelta
+	}
+	return 0
+}
+
+type RawCameraCounts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Location      *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	CameraId      string                 `protobuf:"bytes,2,opt,name=camera_id,json=cameraId,proto3" json:"camera_id,omitempty"`
+	CameraZoneId  string                 `protobuf:"bytes,3,opt,name=camera_zone_id,json=cameraZoneId,proto3" json:"camera_zone_id,omitempty"`
+	Count         int64                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RawCameraCounts) Reset() {
+	*x = RawCameraCounts{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RawCameraCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RawCameraCounts) ProtoMessage() {}
+
+func (x *RawCameraCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RawCameraCounts.ProtoReflect.Descriptor instead.
+func (*RawCameraCounts) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RawCameraCounts) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *RawCameraCounts) GetCameraId() string {
+	if x != nil {
+		return x.CameraId
 	}
 	return ""
 }
 
-func (x *DeviceLocation) GetIpv6() []string {
+func (x *RawCameraCounts) GetCameraZoneId() string {
 	if x != nil {
-		return x.Ipv6
+		return x.CameraZoneId
 	}
-	return nil
+	return ""
+}
+
+func (x *RawCameraCounts) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
 }
 
 type DevicePresence struct {
@@ -2800,7 +2584,7 @@ type DevicePresence struct {
 
 func (x *DevicePresence) Reset() {
 	*x = DevicePresence{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[13]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +2596,7 @@ func (x *DevicePresence) String() string {
 func (*DevicePresence) ProtoMessage() {}
 
 func (x *DevicePresence) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[13]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +2609,7 @@ func (x *DevicePresence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DevicePresence.ProtoReflect.Descriptor instead.
 func (*DevicePresence) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{13}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DevicePresence) GetPresenceEventType() DevicePresenceEventType {
@@ -2977,7 +2761,7 @@ type UserPresence struct {
 
 func (x *UserPresence) Reset() {
 	*x = UserPresence{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[14]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +2773,7 @@ func (x *UserPresence) String() string {
 func (*UserPresence) ProtoMessage() {}
 
 func (x *UserPresence) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[14]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +2786,7 @@ func (x *UserPresence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserPresence.ProtoReflect.Descriptor instead.
 func (*UserPresence) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{14}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UserPresence) GetPresenceEventType() UserPresenceEventType {
@@ -3110,6 +2894,1785 @@ func (x *UserPresence) GetConnection() Connection {
 	return Connection_CONN_WIRELESS
 }
 
+type User struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	UserId            string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DeviceIds         []string               `protobuf:"bytes,2,rep,name=device_ids,json=deviceIds,proto3" json:"device_ids,omitempty"`
+	Tags              []string               `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
+	Mobile            string                 `protobuf:"bytes,4,opt,name=mobile,proto3" json:"mobile,omitempty"`
+	Email             string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Gender            Gender                 `protobuf:"varint,6,opt,name=gender,proto3,enum=firehosego.cisco.v1.Gender" json:"gender,omitempty"`
+	FirstName         string                 `protobuf:"bytes,7,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName          string                 `protobuf:"bytes,8,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	PostalCode        string                 `protobuf:"bytes,9,opt,name=postal_code,json=postalCode,proto3" json:"postal_code,omitempty"`
+	Attributes        []*Attribute           `protobuf:"bytes,10,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	SocialNetworkInfo []*SocialNetworkInfo   `protobuf:"bytes,11,rep,name=social_network_info,json=socialNetworkInfo,proto3" json:"social_network_info,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *User) Reset() {
+	*x = User{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *User) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*User) ProtoMessage() {}
+
+func (x *User) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use User.ProtoReflect.Descriptor instead.
+func (*User) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *User) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *User) GetDeviceIds() []string {
+	if x != nil {
+		return x.DeviceIds
+	}
+	return nil
+}
+
+func (x *User) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *User) GetMobile() string {
+	if x != nil {
+		return x.Mobile
+	}
+	return ""
+}
+
+func (x *User) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *User) GetGender() Gender {
+	if x != nil {
+		return x.Gender
+	}
+	return Gender_GENDER_NOT_AVAILABLE
+}
+
+func (x *User) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *User) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *User) GetPostalCode() string {
+	if x != nil {
+		return x.PostalCode
+	}
+	return ""
+}
+
+func (x *User) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *User) GetSocialNetworkInfo() []*SocialNetworkInfo {
+	if x != nil {
+		return x.SocialNetworkInfo
+	}
+	return nil
+}
+
+// Location is one node of the location hierarchy; parent links up to ROOT.
+type Location struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	LocationId string                 `protobuf:"bytes,1,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// e.g. FLOOR, BUILDING, NETWORK, CAMPUS, CMX, ROOT.
+	InferredLocationTypes []string  `protobuf:"bytes,3,rep,name=inferred_location_types,json=inferredLocationTypes,proto3" json:"inferred_location_types,omitempty"`
+	Parent                *Location `protobuf:"bytes,4,opt,name=parent,proto3" json:"parent,omitempty"`
+	SourceLocationId      string    `protobuf:"bytes,5,opt,name=source_location_id,json=sourceLocationId,proto3" json:"source_location_id,omitempty"`
+	FloorNumber           int32     `protobuf:"varint,6,opt,name=floor_number,json=floorNumber,proto3" json:"floor_number,omitempty"`
+	ApCount               int32     `protobuf:"varint,7,opt,name=ap_count,json=apCount,proto3" json:"ap_count,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *Location) Reset() {
+	*x = Location{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Location) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Location) ProtoMessage() {}
+
+func (x *Location) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Location.ProtoReflect.Descriptor instead.
+func (*Location) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Location) GetLocationId() string {
+	if x != nil {
+		return x.LocationId
+	}
+	return ""
+}
+
+func (x *Location) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Location) GetInferredLocationTypes() []string {
+	if x != nil {
+		return x.InferredLocationTypes
+	}
+	return nil
+}
+
+func (x *Location) GetParent() *Location {
+	if x != nil {
+		return x.Parent
+	}
+	return nil
+}
+
+func (x *Location) GetSourceLocationId() string {
+	if x != nil {
+		return x.SourceLocationId
+	}
+	return ""
+}
+
+func (x *Location) GetFloorNumber() int32 {
+	if x != nil {
+		return x.FloorNumber
+	}
+	return 0
+}
+
+func (x *Location) GetApCount() int32 {
+	if x != nil {
+		return x.ApCount
+	}
+	return 0
+}
+
+// Attribute is a named list of values (a custom profile attribute).
+type Attribute struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attribute) Reset() {
+	*x = Attribute{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attribute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attribute) ProtoMessage() {}
+
+func (x *Attribute) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
+func (*Attribute) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Attribute) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Attribute) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+type SocialNetworkInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SocialNetwork SocialNetwork          `protobuf:"varint,1,opt,name=social_network,json=socialNetwork,proto3,enum=firehosego.cisco.v1.SocialNetwork" json:"social_network,omitempty"`
+	SocialHandle  string                 `protobuf:"bytes,2,opt,name=social_handle,json=socialHandle,proto3" json:"social_handle,omitempty"`
+	// Types that are valid to be assigned to SocialInfo:
+	//
+	//	*SocialNetworkInfo_Facebook
+	//	*SocialNetworkInfo_Twitter
+	//	*SocialNetworkInfo_LinkedIn
+	SocialInfo    isSocialNetworkInfo_SocialInfo `protobuf_oneof:"social_info"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SocialNetworkInfo) Reset() {
+	*x = SocialNetworkInfo{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SocialNetworkInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SocialNetworkInfo) ProtoMessage() {}
+
+func (x *SocialNetworkInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SocialNetworkInfo.ProtoReflect.Descriptor instead.
+func (*SocialNetworkInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SocialNetworkInfo) GetSocialNetwork() SocialNetwork {
+	if x != nil {
+		return x.SocialNetwork
+	}
+	return SocialNetwork_FACEBOOK
+}
+
+func (x *SocialNetworkInfo) GetSocialHandle() string {
+	if x != nil {
+		return x.SocialHandle
+	}
+	return ""
+}
+
+func (x *SocialNetworkInfo) GetSocialInfo() isSocialNetworkInfo_SocialInfo {
+	if x != nil {
+		return x.SocialInfo
+	}
+	return nil
+}
+
+func (x *SocialNetworkInfo) GetFacebook() *Facebook {
+	if x != nil {
+		if x, ok := x.SocialInfo.(*SocialNetworkInfo_Facebook); ok {
+			return x.Facebook
+		}
+	}
+	return nil
+}
+
+func (x *SocialNetworkInfo) GetTwitter() *Twitter {
+	if x != nil {
+		if x, ok := x.SocialInfo.(*SocialNetworkInfo_Twitter); ok {
+			return x.Twitter
+		}
+	}
+	return nil
+}
+
+func (x *SocialNetworkInfo) GetLinkedIn() *LinkedIn {
+	if x != nil {
+		if x, ok := x.SocialInfo.(*SocialNetworkInfo_LinkedIn); ok {
+			return x.LinkedIn
+		}
+	}
+	return nil
+}
+
+type isSocialNetworkInfo_SocialInfo interface {
+	isSocialNetworkInfo_SocialInfo()
+}
+
+type SocialNetworkInfo_Facebook struct {
+	Facebook *Facebook `protobuf:"bytes,3,opt,name=facebook,proto3,oneof"`
+}
+
+type SocialNetworkInfo_Twitter struct {
+	Twitter *Twitter `protobuf:"bytes,4,opt,name=twitter,proto3,oneof"`
+}
+
+type SocialNetworkInfo_LinkedIn struct {
+	LinkedIn *LinkedIn `protobuf:"bytes,5,opt,name=linked_in,json=linkedIn,proto3,oneof"`
+}
+
+func (*SocialNetworkInfo_Facebook) isSocialNetworkInfo_SocialInfo() {}
+
+func (*SocialNetworkInfo_Twitter) isSocialNetworkInfo_SocialInfo() {}
+
+func (*SocialNetworkInfo_LinkedIn) isSocialNetworkInfo_SocialInfo() {}
+
+type Facebook struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	FirstName     string                 `protobuf:"bytes,2,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName      string                 `protobuf:"bytes,3,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	MiddleName    string                 `protobuf:"bytes,4,opt,name=middle_name,json=middleName,proto3" json:"middle_name,omitempty"`
+	Name          string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	ShortName     string                 `protobuf:"bytes,6,opt,name=short_name,json=shortName,proto3" json:"short_name,omitempty"`
+	NameFormat    string                 `protobuf:"bytes,7,opt,name=name_format,json=nameFormat,proto3" json:"name_format,omitempty"`
+	Picture       string                 `protobuf:"bytes,8,opt,name=picture,proto3" json:"picture,omitempty"`
+	Email         string                 `protobuf:"bytes,9,opt,name=email,proto3" json:"email,omitempty"`
+	Attributes    []*Attribute           `protobuf:"bytes,101,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Facebook) Reset() {
+	*x = Facebook{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Facebook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Facebook) ProtoMessage() {}
+
+func (x *Facebook) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Facebook.ProtoReflect.Descriptor instead.
+func (*Facebook) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Facebook) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Facebook) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *Facebook) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *Facebook) GetMiddleName() string {
+	if x != nil {
+		return x.MiddleName
+	}
+	return ""
+}
+
+func (x *Facebook) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Facebook) GetShortName() string {
+	if x != nil {
+		return x.ShortName
+	}
+	return ""
+}
+
+func (x *Facebook) GetNameFormat() string {
+	if x != nil {
+		return x.NameFormat
+	}
+	return ""
+}
+
+func (x *Facebook) GetPicture() string {
+	if x != nil {
+		return x.Picture
+	}
+	return ""
+}
+
+func (x *Facebook) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Facebook) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type Twitter struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name             string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ScreenName       string                 `protobuf:"bytes,3,opt,name=screen_name,json=screenName,proto3" json:"screen_name,omitempty"`
+	FriendsCount     int32                  `protobuf:"varint,4,opt,name=friends_count,json=friendsCount,proto3" json:"friends_count,omitempty"`
+	FollowersCount   int32                  `protobuf:"varint,5,opt,name=followers_count,json=followersCount,proto3" json:"followers_count,omitempty"`
+	ProfileImageUrl  string                 `protobuf:"bytes,6,opt,name=profile_image_url,json=profileImageUrl,proto3" json:"profile_image_url,omitempty"`
+	ProfileBannerUrl string                 `protobuf:"bytes,7,opt,name=profile_banner_url,json=profileBannerUrl,proto3" json:"profile_banner_url,omitempty"`
+	Location         string                 `protobuf:"bytes,8,opt,name=location,proto3" json:"location,omitempty"`
+	StatusesCount    int32                  `protobuf:"varint,9,opt,name=statuses_count,json=statusesCount,proto3" json:"statuses_count,omitempty"`
+	Email            string                 `protobuf:"bytes,10,opt,name=email,proto3" json:"email,omitempty"`
+	ProfileVerified  bool                   `protobuf:"varint,11,opt,name=profile_verified,json=profileVerified,proto3" json:"profile_verified,omitempty"`
+	UtcOffset        string                 `protobuf:"bytes,12,opt,name=utc_offset,json=utcOffset,proto3" json:"utc_offset,omitempty"`
+	TimeZone         string                 `protobuf:"bytes,13,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	GeoEnabled       bool                   `protobuf:"varint,14,opt,name=geo_enabled,json=geoEnabled,proto3" json:"geo_enabled,omitempty"`
+	Lang             string                 `protobuf:"bytes,15,opt,name=lang,proto3" json:"lang,omitempty"`
+	Attributes       []*Attribute           `protobuf:"bytes,101,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Twitter) Reset() {
+	*x = Twitter{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Twitter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Twitter) ProtoMessage() {}
+
+func (x *Twitter) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Twitter.ProtoReflect.Descriptor instead.
+func (*Twitter) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Twitter) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Twitter) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Twitter) GetScreenName() string {
+	if x != nil {
+		return x.ScreenName
+	}
+	return ""
+}
+
+func (x *Twitter) GetFriendsCount() int32 {
+	if x != nil {
+		return x.FriendsCount
+	}
+	return 0
+}
+
+func (x *Twitter) GetFollowersCount() int32 {
+	if x != nil {
+		return x.FollowersCount
+	}
+	return 0
+}
+
+func (x *Twitter) GetProfileImageUrl() string {
+	if x != nil {
+		return x.ProfileImageUrl
+	}
+	return ""
+}
+
+func (x *Twitter) GetProfileBannerUrl() string {
+	if x != nil {
+		return x.ProfileBannerUrl
+	}
+	return ""
+}
+
+func (x *Twitter) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *Twitter) GetStatusesCount() int32 {
+	if x != nil {
+		return x.StatusesCount
+	}
+	return 0
+}
+
+func (x *Twitter) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Twitter) GetProfileVerified() bool {
+	if x != nil {
+		return x.ProfileVerified
+	}
+	return false
+}
+
+func (x *Twitter) GetUtcOffset() string {
+	if x != nil {
+		return x.UtcOffset
+	}
+	return ""
+}
+
+func (x *Twitter) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *Twitter) GetGeoEnabled() bool {
+	if x != nil {
+		return x.GeoEnabled
+	}
+	return false
+}
+
+func (x *Twitter) GetLang() string {
+	if x != nil {
+		return x.Lang
+	}
+	return ""
+}
+
+func (x *Twitter) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type LinkedIn struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	FirstName      string                 `protobuf:"bytes,2,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName       string                 `protobuf:"bytes,3,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	ProfilePicture string                 `protobuf:"bytes,4,opt,name=profile_picture,json=profilePicture,proto3" json:"profile_picture,omitempty"`
+	Email          string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Attributes     []*Attribute           `protobuf:"bytes,101,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LinkedIn) Reset() {
+	*x = LinkedIn{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkedIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkedIn) ProtoMessage() {}
+
+func (x *LinkedIn) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkedIn.ProtoReflect.Descriptor instead.
+func (*LinkedIn) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *LinkedIn) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LinkedIn) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *LinkedIn) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *LinkedIn) GetProfilePicture() string {
+	if x != nil {
+		return x.ProfilePicture
+	}
+	return ""
+}
+
+func (x *LinkedIn) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *LinkedIn) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type MobileInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        string                 `protobuf:"bytes,1,opt,name=number,proto3" json:"number,omitempty"`
+	Verified      bool                   `protobuf:"varint,2,opt,name=verified,proto3" json:"verified,omitempty"`
+	OptedIn       bool                   `protobuf:"varint,3,opt,name=opted_in,json=optedIn,proto3" json:"opted_in,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MobileInfo) Reset() {
+	*x = MobileInfo{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MobileInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MobileInfo) ProtoMessage() {}
+
+func (x *MobileInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MobileInfo.ProtoReflect.Descriptor instead.
+func (*MobileInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MobileInfo) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *MobileInfo) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *MobileInfo) GetOptedIn() bool {
+	if x != nil {
+		return x.OptedIn
+	}
+	return false
+}
+
+type EmailInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Verified      bool                   `protobuf:"varint,2,opt,name=verified,proto3" json:"verified,omitempty"`
+	OptedIn       bool                   `protobuf:"varint,3,opt,name=opted_in,json=optedIn,proto3" json:"opted_in,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailInfo) Reset() {
+	*x = EmailInfo{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailInfo) ProtoMessage() {}
+
+func (x *EmailInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailInfo.ProtoReflect.Descriptor instead.
+func (*EmailInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *EmailInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *EmailInfo) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *EmailInfo) GetOptedIn() bool {
+	if x != nil {
+		return x.OptedIn
+	}
+	return false
+}
+
+// Device is a device profile; it is also the PROFILE_UPDATE payload and the
+// answer of SaveDevice and GetDevice.
+type Device struct {
+	state             protoimpl.MessageState  `protogen:"open.v1"`
+	DeviceId          string                  `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	UserId            string                  `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Tags              []string                `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
+	Mobile            string                  `protobuf:"bytes,4,opt,name=mobile,proto3" json:"mobile,omitempty"`
+	Email             string                  `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Gender            Gender                  `protobuf:"varint,6,opt,name=gender,proto3,enum=firehosego.cisco.v1.Gender" json:"gender,omitempty"`
+	FirstName         string                  `protobuf:"bytes,7,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName          string                  `protobuf:"bytes,8,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	PostalCode        string                  `protobuf:"bytes,9,opt,name=postal_code,json=postalCode,proto3" json:"postal_code,omitempty"`
+	OptIns            []Device_OptIn          `protobuf:"varint,10,rep,packed,name=opt_ins,json=optIns,proto3,enum=firehosego.cisco.v1.Device_OptIn" json:"opt_ins,omitempty"`
+	Attributes        []*Attribute            `protobuf:"bytes,11,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	MacAddress        string                  `protobuf:"bytes,12,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
+	Manufacturer      string                  `protobuf:"bytes,13,opt,name=manufacturer,proto3" json:"manufacturer,omitempty"`
+	Os                string                  `protobuf:"bytes,14,opt,name=os,proto3" json:"os,omitempty"`
+	OsVersion         string                  `protobuf:"bytes,15,opt,name=os_version,json=osVersion,proto3" json:"os_version,omitempty"`
+	Type              DeviceType              `protobuf:"varint,16,opt,name=type,proto3,enum=firehosego.cisco.v1.DeviceType" json:"type,omitempty"`
+	SocialNetworkInfo []*SocialNetworkInfo    `protobuf:"bytes,17,rep,name=social_network_info,json=socialNetworkInfo,proto3" json:"social_network_info,omitempty"`
+	DeviceModel       string                  `protobuf:"bytes,18,opt,name=device_model,json=deviceModel,proto3" json:"device_model,omitempty"`
+	DhcpProfileInfo   *Device_DHCPProfileInfo `protobuf:"bytes,19,opt,name=dhcp_profile_info,json=dhcpProfileInfo,proto3" json:"dhcp_profile_info,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Device) Reset() {
+	*x = Device{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Device) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Device) ProtoMessage() {}
+
+func (x *Device) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Device.ProtoReflect.Descriptor instead.
+func (*Device) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Device) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *Device) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Device) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Device) GetMobile() string {
+	if x != nil {
+		return x.Mobile
+	}
+	return ""
+}
+
+func (x *Device) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Device) GetGender() Gender {
+	if x != nil {
+		return x.Gender
+	}
+	return Gender_GENDER_NOT_AVAILABLE
+}
+
+func (x *Device) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *Device) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *Device) GetPostalCode() string {
+	if x != nil {
+		return x.PostalCode
+	}
+	return ""
+}
+
+func (x *Device) GetOptIns() []Device_OptIn {
+	if x != nil {
+		return x.OptIns
+	}
+	return nil
+}
+
+func (x *Device) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *Device) GetMacAddress() string {
+	if x != nil {
+		return x.MacAddress
+	}
+	return ""
+}
+
+func (x *Device) GetManufacturer() string {
+	if x != nil {
+		return x.Manufacturer
+	}
+	return ""
+}
+
+func (x *Device) GetOs() string {
+	if x != nil {
+		return x.Os
+	}
+	return ""
+}
+
+func (x *Device) GetOsVersion() string {
+	if x != nil {
+		return x.OsVersion
+	}
+	return ""
+}
+
+func (x *Device) GetType() DeviceType {
+	if x != nil {
+		return x.Type
+	}
+	return DeviceType_NOT_AVAILABLE
+}
+
+func (x *Device) GetSocialNetworkInfo() []*SocialNetworkInfo {
+	if x != nil {
+		return x.SocialNetworkInfo
+	}
+	return nil
+}
+
+func (x *Device) GetDeviceModel() string {
+	if x != nil {
+		return x.DeviceModel
+	}
+	return ""
+}
+
+func (x *Device) GetDhcpProfileInfo() *Device_DHCPProfileInfo {
+	if x != nil {
+		return x.DhcpProfileInfo
+	}
+	return nil
+}
+
+type DeviceEntry struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	VisitId              string                 `protobuf:"bytes,3,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	EntryTimestamp       int64                  `protobuf:"varint,4,opt,name=entry_timestamp,json=entryTimestamp,proto3" json:"entry_timestamp,omitempty"`
+	EntryDateTime        string                 `protobuf:"bytes,5,opt,name=entry_date_time,json=entryDateTime,proto3" json:"entry_date_time,omitempty"`
+	TimeZone             string                 `protobuf:"bytes,6,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	DeviceClassification string                 `protobuf:"bytes,7,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
+	DaysSinceLastVisit   int32                  `protobuf:"varint,8,opt,name=days_since_last_visit,json=daysSinceLastVisit,proto3" json:"days_since_last_visit,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *DeviceEntry) Reset() {
+	*x = DeviceEntry{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceEntry) ProtoMessage() {}
+
+func (x *DeviceEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceEntry.ProtoReflect.Descriptor instead.
+func (*DeviceEntry) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DeviceEntry) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *DeviceEntry) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceEntry) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *DeviceEntry) GetEntryTimestamp() int64 {
+	if x != nil {
+		return x.EntryTimestamp
+	}
+	return 0
+}
+
+func (x *DeviceEntry) GetEntryDateTime() string {
+	if x != nil {
+		return x.EntryDateTime
+	}
+	return ""
+}
+
+func (x *DeviceEntry) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *DeviceEntry) GetDeviceClassification() string {
+	if x != nil {
+		return x.DeviceClassification
+	}
+	return ""
+}
+
+func (x *DeviceEntry) GetDaysSinceLastVisit() int32 {
+	if x != nil {
+		return x.DaysSinceLastVisit
+	}
+	return 0
+}
+
+type DeviceExit struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	VisitId              string                 `protobuf:"bytes,3,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	VisitDurationMinutes int32                  `protobuf:"varint,4,opt,name=visit_duration_minutes,json=visitDurationMinutes,proto3" json:"visit_duration_minutes,omitempty"`
+	EntryTimestamp       int64                  `protobuf:"varint,5,opt,name=entry_timestamp,json=entryTimestamp,proto3" json:"entry_timestamp,omitempty"`
+	EntryDateTime        string                 `protobuf:"bytes,6,opt,name=entry_date_time,json=entryDateTime,proto3" json:"entry_date_time,omitempty"`
+	ExitTimestamp        int64                  `protobuf:"varint,7,opt,name=exit_timestamp,json=exitTimestamp,proto3" json:"exit_timestamp,omitempty"`
+	ExitDateTime         string                 `protobuf:"bytes,8,opt,name=exit_date_time,json=exitDateTime,proto3" json:"exit_date_time,omitempty"`
+	TimeZone             string                 `protobuf:"bytes,9,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	DeviceClassification string                 `protobuf:"bytes,10,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
+	VisitClassification  string                 `protobuf:"bytes,11,opt,name=visit_classification,json=visitClassification,proto3" json:"visit_classification,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *DeviceExit) Reset() {
+	*x = DeviceExit{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceExit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceExit) ProtoMessage() {}
+
+func (x *DeviceExit) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceExit.ProtoReflect.Descriptor instead.
+func (*DeviceExit) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DeviceExit) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *DeviceExit) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceExit) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *DeviceExit) GetVisitDurationMinutes() int32 {
+	if x != nil {
+		return x.VisitDurationMinutes
+	}
+	return 0
+}
+
+func (x *DeviceExit) GetEntryTimestamp() int64 {
+	if x != nil {
+		return x.EntryTimestamp
+	}
+	return 0
+}
+
+func (x *DeviceExit) GetEntryDateTime() string {
+	if x != nil {
+		return x.EntryDateTime
+	}
+	return ""
+}
+
+func (x *DeviceExit) GetExitTimestamp() int64 {
+	if x != nil {
+		return x.ExitTimestamp
+	}
+	return 0
+}
+
+func (x *DeviceExit) GetExitDateTime() string {
+	if x != nil {
+		return x.ExitDateTime
+	}
+	return ""
+}
+
+func (x *DeviceExit) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *DeviceExit) GetDeviceClassification() string {
+	if x != nil {
+		return x.DeviceClassification
+	}
+	return ""
+}
+
+func (x *DeviceExit) GetVisitClassification() string {
+	if x != nil {
+		return x.VisitClassification
+	}
+	return ""
+}
+
+// DeviceLocation is the DEVICE_LOCATION_UPDATE payload.
+type DeviceLocation struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Device               *Device                `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	Ssid                 string                 `protobuf:"bytes,3,opt,name=ssid,proto3" json:"ssid,omitempty"`
+	RawUserId            string                 `protobuf:"bytes,4,opt,name=raw_user_id,json=rawUserId,proto3" json:"raw_user_id,omitempty"`
+	VisitId              string                 `protobuf:"bytes,5,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	LastSeen             int64                  `protobuf:"varint,6,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	DeviceClassification string                 `protobuf:"bytes,7,opt,name=device_classification,json=deviceClassification,proto3" json:"device_classification,omitempty"`
+	MapId                string                 `protobuf:"bytes,8,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
+	// Map coordinates: float, not double.
+	XPos             float32 `protobuf:"fixed32,9,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
+	YPos             float32 `protobuf:"fixed32,10,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
+	ConfidenceFactor float64 `protobuf:"fixed64,11,opt,name=confidence_factor,json=confidenceFactor,proto3" json:"confidence_factor,omitempty"`
+	// -999.0 means "no geo position".
+	Latitude        float64  `protobuf:"fixed64,12,opt,name=latitude,proto3" json:"latitude,omitempty"`
+	Longitude       float64  `protobuf:"fixed64,13,opt,name=longitude,proto3" json:"longitude,omitempty"`
+	Unc             float32  `protobuf:"fixed32,14,opt,name=unc,proto3" json:"unc,omitempty"`
+	MaxDetectedRssi int32    `protobuf:"varint,15,opt,name=max_detected_rssi,json=maxDetectedRssi,proto3" json:"max_detected_rssi,omitempty"`
+	Ipv4            string   `protobuf:"bytes,16,opt,name=ipv4,proto3" json:"ipv4,omitempty"`
+	Ipv6            []string `protobuf:"bytes,17,rep,name=ipv6,proto3" json:"ipv6,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DeviceLocation) Reset() {
+	*x = DeviceLocation{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceLocation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceLocation) ProtoMessage() {}
+
+func (x *DeviceLocation) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceLocation.ProtoReflect.Descriptor instead.
+func (*DeviceLocation) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DeviceLocation) GetDevice() *Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *DeviceLocation) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceLocation) GetSsid() string {
+	if x != nil {
+		return x.Ssid
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetRawUserId() string {
+	if x != nil {
+		return x.RawUserId
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetLastSeen() int64 {
+	if x != nil {
+		return x.LastSeen
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetDeviceClassification() string {
+	if x != nil {
+		return x.DeviceClassification
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetMapId() string {
+	if x != nil {
+		return x.MapId
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetXPos() float32 {
+	if x != nil {
+		return x.XPos
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetYPos() float32 {
+	if x != nil {
+		return x.YPos
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetConfidenceFactor() float64 {
+	if x != nil {
+		return x.ConfidenceFactor
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetLatitude() float64 {
+	if x != nil {
+		return x.Latitude
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetLongitude() float64 {
+	if x != nil {
+		return x.Longitude
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetUnc() float32 {
+	if x != nil {
+		return x.Unc
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetMaxDetectedRssi() int32 {
+	if x != nil {
+		return x.MaxDetectedRssi
+	}
+	return 0
+}
+
+func (x *DeviceLocation) GetIpv4() string {
+	if x != nil {
+		return x.Ipv4
+	}
+	return ""
+}
+
+func (x *DeviceLocation) GetIpv6() []string {
+	if x != nil {
+		return x.Ipv6
+	}
+	return nil
+}
+
+type Dimension struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Length        float32                `protobuf:"fixed32,1,opt,name=length,proto3" json:"length,omitempty"`
+	Width         float32                `protobuf:"fixed32,2,opt,name=width,proto3" json:"width,omitempty"`
+	Height        float32                `protobuf:"fixed32,3,opt,name=height,proto3" json:"height,omitempty"`
+	OffsetX       float32                `protobuf:"fixed32,4,opt,name=offset_x,json=offsetX,proto3" json:"offset_x,omitempty"`
+	OffsetY       float32                `protobuf:"fixed32,5,opt,name=offset_y,json=offsetY,proto3" json:"offset_y,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Dimension) Reset() {
+	*x = Dimension{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Dimension) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Dimension) ProtoMessage() {}
+
+func (x *Dimension) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Dimension.ProtoReflect.Descriptor instead.
+func (*Dimension) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Dimension) GetLength() float32 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *Dimension) GetWidth() float32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Dimension) GetHeight() float32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Dimension) GetOffsetX() float32 {
+	if x != nil {
+		return x.OffsetX
+	}
+	return 0
+}
+
+func (x *Dimension) GetOffsetY() float32 {
+	if x != nil {
+		return x.OffsetY
+	}
+	return 0
+}
+
+type MapDetails struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MapId         string                 `protobuf:"bytes,1,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
+	ImageWidth    int32                  `protobuf:"varint,2,opt,name=image_width,json=imageWidth,proto3" json:"image_width,omitempty"`
+	ImageHeight   int32                  `protobuf:"varint,3,opt,name=image_height,json=imageHeight,proto3" json:"image_height,omitempty"`
+	MimeType      string                 `protobuf:"bytes,4,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Dimension     *Dimension             `protobuf:"bytes,5,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MapDetails) Reset() {
+	*x = MapDetails{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MapDetails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MapDetails) ProtoMessage() {}
+
+func (x *MapDetails) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MapDetails.ProtoReflect.Descriptor instead.
+func (*MapDetails) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MapDetails) GetMapId() string {
+	if x != nil {
+		return x.MapId
+	}
+	return ""
+}
+
+func (x *MapDetails) GetImageWidth() int32 {
+	if x != nil {
+		return x.ImageWidth
+	}
+	return 0
+}
+
+func (x *MapDetails) GetImageHeight() int32 {
+	if x != nil {
+		return x.ImageHeight
+	}
+	return 0
+}
+
+func (x *MapDetails) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *MapDetails) GetDimension() *Dimension {
+	if x != nil {
+		return x.Dimension
+	}
+	return nil
+}
+
+type LocationDetails struct {
+	state         protoimpl.MessageState      `protogen:"open.v1"`
+	TimeZone      string                      `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	City          string                      `protobuf:"bytes,4,opt,name=city,proto3" json:"city,omitempty"`
+	State         string                      `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
+	Country       string                      `protobuf:"bytes,6,opt,name=country,proto3" json:"country,omitempty"`
+	Category      string                      `protobuf:"bytes,7,opt,name=category,proto3" json:"category,omitempty"`
+	Metadata      []*LocationDetails_Metadata `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	Latitude      float64                     `protobuf:"fixed64,9,opt,name=latitude,proto3" json:"latitude,omitempty"`
+	Longitude     float64                     `protobuf:"fixed64,10,opt,name=longitude,proto3" json:"longitude,omitempty"`
+	MapDetails    *MapDetails                 `protobuf:"bytes,11,opt,name=map_details,json=mapDetails,proto3" json:"map_details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationDetails) Reset() {
+	*x = LocationDetails{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationDetails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationDetails) ProtoMessage() {}
+
+func (x *LocationDetails) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationDetails.ProtoReflect.Descriptor instead.
+func (*LocationDetails) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LocationDetails) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *LocationDetails) GetCity() string {
+	if x != nil {
+		return x.City
+	}
+	return ""
+}
+
+func (x *LocationDetails) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *LocationDetails) GetCountry() string {
+	if x != nil {
+		return x.Country
+	}
+	return ""
+}
+
+func (x *LocationDetails) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *LocationDetails) GetMetadata() []*LocationDetails_Metadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *LocationDetails) GetLatitude() float64 {
+	if x != nil {
+		return x.Latitude
+	}
+	return 0
+}
+
+func (x *LocationDetails) GetLongitude() float64 {
+	if x != nil {
+		return x.Longitude
+	}
+	return 0
+}
+
+func (x *LocationDetails) GetMapDetails() *MapDetails {
+	if x != nil {
+		return x.MapDetails
+	}
+	return nil
+}
+
+// LocationChange is the LOCATION_CHANGE payload (location_hierarchy_change).
+type LocationChange struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ChangeType      ChangeType             `protobuf:"varint,1,opt,name=change_type,json=changeType,proto3,enum=firehosego.cisco.v1.ChangeType" json:"change_type,omitempty"`
+	Location        *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	LocationDetails *LocationDetails       `protobuf:"bytes,3,opt,name=location_details,json=locationDetails,proto3" json:"location_details,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LocationChange) Reset() {
+	*x = LocationChange{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationChange) ProtoMessage() {}
+
+func (x *LocationChange) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationChange.ProtoReflect.Descriptor instead.
+func (*LocationChange) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *LocationChange) GetChangeType() ChangeType {
+	if x != nil {
+		return x.ChangeType
+	}
+	return ChangeType_ADD
+}
+
+func (x *LocationChange) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *LocationChange) GetLocationDetails() *LocationDetails {
+	if x != nil {
+		return x.LocationDetails
+	}
+	return nil
+}
+
 type AppActivation struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	SpacesTenantName string                 `protobuf:"bytes,1,opt,name=spaces_tenant_name,json=spacesTenantName,proto3" json:"spaces_tenant_name,omitempty"`
@@ -3126,7 +4689,7 @@ type AppActivation struct {
 
 func (x *AppActivation) Reset() {
 	*x = AppActivation{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[15]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +4701,7 @@ func (x *AppActivation) String() string {
 func (*AppActivation) ProtoMessage() {}
 
 func (x *AppActivation) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[15]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +4714,7 @@ func (x *AppActivation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppActivation.ProtoReflect.Descriptor instead.
 func (*AppActivation) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{15}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AppActivation) GetSpacesTenantName() string {
@@ -3220,7 +4783,7 @@ type AccountAdminChange struct {
 
 func (x *AccountAdminChange) Reset() {
 	*x = AccountAdminChange{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[16]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3232,7 +4795,7 @@ func (x *AccountAdminChange) String() string {
 func (*AccountAdminChange) ProtoMessage() {}
 
 func (x *AccountAdminChange) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[16]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3245,7 +4808,7 @@ func (x *AccountAdminChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountAdminChange.ProtoReflect.Descriptor instead.
 func (*AccountAdminChange) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{16}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AccountAdminChange) GetChangeType() ChangeType {
@@ -3262,69 +4825,8 @@ func (x *AccountAdminChange) GetLoginEmail() string {
 	return ""
 }
 
-// LocationChange is the LOCATION_CHANGE payload (location_hierarchy_change).
-type LocationChange struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	ChangeType      ChangeType             `protobuf:"varint,1,opt,name=change_type,json=changeType,proto3,enum=firehosego.cisco.v1.ChangeType" json:"change_type,omitempty"`
-	Location        *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	LocationDetails *LocationDetails       `protobuf:"bytes,3,opt,name=location_details,json=locationDetails,proto3" json:"location_details,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *LocationChange) Reset() {
-	*x = LocationChange{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[17]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LocationChange) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LocationChange) ProtoMessage() {}
-
-func (x *LocationChange) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[17]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LocationChange.ProtoReflect.Descriptor instead.
-func (*LocationChange) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{17}
-}
-
-func (x *LocationChange) GetChangeType() ChangeType {
-	if x != nil {
-		return x.ChangeType
-	}
-	return ChangeType_ADD
-}
-
-func (x *LocationChange) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *LocationChange) GetLocationDetails() *LocationDetails {
-	if x != nil {
-		return x.LocationDetails
-	}
-	return nil
-}
-
-// TPPeopleCountUpdate is the TP_PEOPLE_COUNT_UPDATE payload (Webex/telepresence
-// device sensors). Field 5 is not used.
+// TPPeopleCountUpdate is the TP_PEOPLE_COUNT_UPDATE payload (Webex device
+// sensors). There is no field 5.
 type TPPeopleCountUpdate struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	TpDeviceId           string                 `protobuf:"bytes,1,opt,name=tp_device_id,json=tpDeviceId,proto3" json:"tp_device_id,omitempty"`
@@ -3352,7 +4854,7 @@ type TPPeopleCountUpdate struct {
 
 func (x *TPPeopleCountUpdate) Reset() {
 	*x = TPPeopleCountUpdate{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[18]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +4866,7 @@ func (x *TPPeopleCountUpdate) String() string {
 func (*TPPeopleCountUpdate) ProtoMessage() {}
 
 func (x *TPPeopleCountUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[18]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +4879,7 @@ func (x *TPPeopleCountUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TPPeopleCountUpdate.ProtoReflect.Descriptor instead.
 func (*TPPeopleCountUpdate) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{18}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TPPeopleCountUpdate) GetTpDeviceId() string {
@@ -3513,1122 +5015,6 @@ func (x *TPPeopleCountUpdate) GetAirQualityStatus() string {
 	return ""
 }
 
-type DeviceInfo struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	DeviceType       IOTDeviceType          `protobuf:"varint,1,opt,name=device_type,json=deviceType,proto3,enum=firehosego.cisco.v1.IOTDeviceType" json:"device_type,omitempty"`
-	DeviceId         string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	DeviceMacAddress string                 `protobuf:"bytes,3,opt,name=device_mac_address,json=deviceMacAddress,proto3" json:"device_mac_address,omitempty"`
-	Group            []string               `protobuf:"bytes,4,rep,name=group,proto3" json:"group,omitempty"`
-	DeviceName       string                 `protobuf:"bytes,5,opt,name=device_name,json=deviceName,proto3" json:"device_name,omitempty"`
-	FirmwareVersion  string                 `protobuf:"bytes,6,opt,name=firmware_version,json=firmwareVersion,proto3" json:"firmware_version,omitempty"`
-	RawDeviceId      string                 `protobuf:"bytes,7,opt,name=raw_device_id,json=rawDeviceId,proto3" json:"raw_device_id,omitempty"`
-	Manufacturer     string                 `protobuf:"bytes,8,opt,name=manufacturer,proto3" json:"manufacturer,omitempty"`
-	CompanyId        string                 `protobuf:"bytes,9,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	ServiceUuid      string                 `protobuf:"bytes,10,opt,name=service_uuid,json=serviceUuid,proto3" json:"service_uuid,omitempty"`
-	Label            string                 `protobuf:"bytes,11,opt,name=label,proto3" json:"label,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *DeviceInfo) Reset() {
-	*x = DeviceInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[19]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeviceInfo) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeviceInfo) ProtoMessage() {}
-
-func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[19]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeviceInfo.ProtoReflect.Descriptor instead.
-func (*DeviceInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{19}
-}
-
-func (x *DeviceInfo) GetDeviceType() IOTDeviceType {
-	if x != nil {
-		return x.DeviceType
-	}
-	return IOTDeviceType_IOT_DEVICE_UNKNOWN
-}
-
-func (x *DeviceInfo) GetDeviceId() string {
-	if x != nil {
-		return x.DeviceId
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetDeviceMacAddress() string {
-	if x != nil {
-		return x.DeviceMacAddress
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetGroup() []string {
-	if x != nil {
-		return x.Group
-	}
-	return nil
-}
-
-func (x *DeviceInfo) GetDeviceName() string {
-	if x != nil {
-		return x.DeviceName
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetFirmwareVersion() string {
-	if x != nil {
-		return x.FirmwareVersion
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetRawDeviceId() string {
-	if x != nil {
-		return x.RawDeviceId
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetManufacturer() string {
-	if x != nil {
-		return x.Manufacturer
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetCompanyId() string {
-	if x != nil {
-		return x.CompanyId
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetServiceUuid() string {
-	if x != nil {
-		return x.ServiceUuid
-	}
-	return ""
-}
-
-func (x *DeviceInfo) GetLabel() string {
-	if x != nil {
-		return x.Label
-	}
-	return ""
-}
-
-type DevicePosition struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	XPos             float32                `protobuf:"fixed32,1,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
-	YPos             float32                `protobuf:"fixed32,2,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
-	Latitude         float64                `protobuf:"fixed64,3,opt,name=latitude,proto3" json:"latitude,omitempty"`
-	Longitude        float64                `protobuf:"fixed64,4,opt,name=longitude,proto3" json:"longitude,omitempty"`
-	ConfidenceFactor float64                `protobuf:"fixed64,5,opt,name=confidence_factor,json=confidenceFactor,proto3" json:"confidence_factor,omitempty"`
-	MapId            string                 `protobuf:"bytes,6,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
-	LocationId       string                 `protobuf:"bytes,7,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
-	LastLocatedTime  int64                  `protobuf:"varint,8,opt,name=last_located_time,json=lastLocatedTime,proto3" json:"last_located_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *DevicePosition) Reset() {
-	*x = DevicePosition{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[20]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DevicePosition) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DevicePosition) ProtoMessage() {}
-
-func (x *DevicePosition) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[20]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DevicePosition.ProtoReflect.Descriptor instead.
-func (*DevicePosition) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{20}
-}
-
-func (x *DevicePosition) GetXPos() float32 {
-	if x != nil {
-		return x.XPos
-	}
-	return 0
-}
-
-func (x *DevicePosition) GetYPos() float32 {
-	if x != nil {
-		return x.YPos
-	}
-	return 0
-}
-
-func (x *DevicePosition) GetLatitude() float64 {
-	if x != nil {
-		return x.Latitude
-	}
-	return 0
-}
-
-func (x *DevicePosition) GetLongitude() float64 {
-	if x != nil {
-		return x.Longitude
-	}
-	return 0
-}
-
-func (x *DevicePosition) GetConfidenceFactor() float64 {
-	if x != nil {
-		return x.ConfidenceFactor
-	}
-	return 0
-}
-
-func (x *DevicePosition) GetMapId() string {
-	if x != nil {
-		return x.MapId
-	}
-	return ""
-}
-
-func (x *DevicePosition) GetLocationId() string {
-	if x != nil {
-		return x.LocationId
-	}
-	return ""
-}
-
-func (x *DevicePosition) GetLastLocatedTime() int64 {
-	if x != nil {
-		return x.LastLocatedTime
-	}
-	return 0
-}
-
-type IOTTelemetry struct {
-	state            protoimpl.MessageState      `protogen:"open.v1"`
-	DeviceInfo       *DeviceInfo                 `protobuf:"bytes,1,opt,name=device_info,json=deviceInfo,proto3" json:"device_info,omitempty"`
-	DetectedPosition *DevicePosition             `protobuf:"bytes,2,opt,name=detected_position,json=detectedPosition,proto3" json:"detected_position,omitempty"`
-	PlacedPosition   *DevicePosition             `protobuf:"bytes,3,opt,name=placed_position,json=placedPosition,proto3" json:"placed_position,omitempty"`
-	Location         *Location                   `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
-	Temperature      *IOTTelemetry_Temperature   `protobuf:"bytes,5,opt,name=temperature,proto3" json:"temperature,omitempty"`
-	Accelerometer    *IOTTelemetry_Accelerometer `protobuf:"bytes,6,opt,name=accelerometer,proto3" json:"accelerometer,omitempty"`
-	Illuminance      *IOTTelemetry_Illuminance   `protobuf:"bytes,7,opt,name=illuminance,proto3" json:"illuminance,omitempty"`
-	DeviceRtcTime    int64                       `protobuf:"varint,8,opt,name=device_rtc_time,json=deviceRtcTime,proto3" json:"device_rtc_time,omitempty"`
-	// There is no field 9.
-	Battery        *IOTTelemetry_Battery        `protobuf:"bytes,10,opt,name=battery,proto3" json:"battery,omitempty"`
-	LastUserAction *IOTTelemetry_LastUserAction `protobuf:"bytes,11,opt,name=last_user_action,json=lastUserAction,proto3" json:"last_user_action,omitempty"`
-	IBeacon        *IOTTelemetry_IBeacon        `protobuf:"bytes,12,opt,name=i_beacon,json=iBeacon,proto3" json:"i_beacon,omitempty"`
-	EddyStone      *IOTTelemetry_EddyStone      `protobuf:"bytes,13,opt,name=eddy_stone,json=eddyStone,proto3" json:"eddy_stone,omitempty"`
-	RawHeader      int32                        `protobuf:"varint,14,opt,name=raw_header,json=rawHeader,proto3" json:"raw_header,omitempty"`
-	// In JSON: base64 (protojson's encoding of bytes).
-	RawPayload      []byte                        `protobuf:"bytes,15,opt,name=raw_payload,json=rawPayload,proto3" json:"raw_payload,omitempty"`
-	SequenceNum     int32                         `protobuf:"varint,16,opt,name=sequence_num,json=sequenceNum,proto3" json:"sequence_num,omitempty"`
-	PirTrigger      *IOTTelemetry_PirTrigger      `protobuf:"bytes,17,opt,name=pir_trigger,json=pirTrigger,proto3" json:"pir_trigger,omitempty"`
-	AirPressure     *IOTTelemetry_AirPressure     `protobuf:"bytes,18,opt,name=air_pressure,json=airPressure,proto3" json:"air_pressure,omitempty"`
-	VendorInfo      *IOTTelemetry_VendorInfo      `protobuf:"bytes,19,opt,name=vendor_info,json=vendorInfo,proto3" json:"vendor_info,omitempty"`
-	CcxData         *CCXData                      `protobuf:"bytes,20,opt,name=ccx_data,json=ccxData,proto3" json:"ccx_data,omitempty"`
-	TpData          *TPData                       `protobuf:"bytes,21,opt,name=tp_data,json=tpData,proto3" json:"tp_data,omitempty"`
-	Humidity        *IOTTelemetry_Humidity        `protobuf:"bytes,22,opt,name=humidity,proto3" json:"humidity,omitempty"`
-	AirQuality      *IOTTelemetry_AirQuality      `protobuf:"bytes,23,opt,name=air_quality,json=airQuality,proto3" json:"air_quality,omitempty"`
-	CarbonEmissions *IOTTelemetry_CarbonEmissions `protobuf:"bytes,24,opt,name=carbon_emissions,json=carbonEmissions,proto3" json:"carbon_emissions,omitempty"`
-	AmbientLight    *IOTTelemetry_AmbientLight    `protobuf:"bytes,25,opt,name=ambient_light,json=ambientLight,proto3" json:"ambient_light,omitempty"`
-	Voltage         *IOTTelemetry_Voltage         `protobuf:"bytes,26,opt,name=voltage,proto3" json:"voltage,omitempty"`
-	IllumSolarCell  *IOTTelemetry_IllumSolarCell  `protobuf:"bytes,27,opt,name=illum_solar_cell,json=illumSolarCell,proto3" json:"illum_solar_cell,omitempty"`
-	IllumSensor     *IOTTelemetry_IllumSensor     `protobuf:"bytes,28,opt,name=illum_sensor,json=illumSensor,proto3" json:"illum_sensor,omitempty"`
-	OccupancyStatus *IOTTelemetry_OccupancyStatus `protobuf:"bytes,29,opt,name=occupancy_status,json=occupancyStatus,proto3" json:"occupancy_status,omitempty"`
-	MagnetContact   *IOTTelemetry_MagnetContact   `protobuf:"bytes,30,opt,name=magnet_contact,json=magnetContact,proto3" json:"magnet_contact,omitempty"`
-	MaxDetectedRssi int32                         `protobuf:"varint,31,opt,name=max_detected_rssi,json=maxDetectedRssi,proto3" json:"max_detected_rssi,omitempty"`
-	PushButton      *IOTTelemetry_PushButton      `protobuf:"bytes,32,opt,name=push_button,json=pushButton,proto3" json:"push_button,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry) Reset() {
-	*x = IOTTelemetry{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[21]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry) ProtoMessage() {}
-
-func (x *IOTTelemetry) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[21]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21}
-}
-
-func (x *IOTTelemetry) GetDeviceInfo() *DeviceInfo {
-	if x != nil {
-		return x.DeviceInfo
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetDetectedPosition() *DevicePosition {
-	if x != nil {
-		return x.DetectedPosition
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetPlacedPosition() *DevicePosition {
-	if x != nil {
-		return x.PlacedPosition
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetTemperature() *IOTTelemetry_Temperature {
-	if x != nil {
-		return x.Temperature
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetAccelerometer() *IOTTelemetry_Accelerometer {
-	if x != nil {
-		return x.Accelerometer
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetIlluminance() *IOTTelemetry_Illuminance {
-	if x != nil {
-		return x.Illuminance
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetDeviceRtcTime() int64 {
-	if x != nil {
-		return x.DeviceRtcTime
-	}
-	return 0
-}
-
-func (x *IOTTelemetry) GetBattery() *IOTTelemetry_Battery {
-	if x != nil {
-		return x.Battery
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetLastUserAction() *IOTTelemetry_LastUserAction {
-	if x != nil {
-		return x.LastUserAction
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetIBeacon() *IOTTelemetry_IBeacon {
-	if x != nil {
-		return x.IBeacon
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetEddyStone() *IOTTelemetry_EddyStone {
-	if x != nil {
-		return x.EddyStone
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetRawHeader() int32 {
-	if x != nil {
-		return x.RawHeader
-	}
-	return 0
-}
-
-func (x *IOTTelemetry) GetRawPayload() []byte {
-	if x != nil {
-		return x.RawPayload
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetSequenceNum() int32 {
-	if x != nil {
-		return x.SequenceNum
-	}
-	return 0
-}
-
-func (x *IOTTelemetry) GetPirTrigger() *IOTTelemetry_PirTrigger {
-	if x != nil {
-		return x.PirTrigger
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetAirPressure() *IOTTelemetry_AirPressure {
-	if x != nil {
-		return x.AirPressure
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetVendorInfo() *IOTTelemetry_VendorInfo {
-	if x != nil {
-		return x.VendorInfo
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetCcxData() *CCXData {
-	if x != nil {
-		return x.CcxData
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetTpData() *TPData {
-	if x != nil {
-		return x.TpData
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetHumidity() *IOTTelemetry_Humidity {
-	if x != nil {
-		return x.Humidity
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetAirQuality() *IOTTelemetry_AirQuality {
-	if x != nil {
-		return x.AirQuality
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetCarbonEmissions() *IOTTelemetry_CarbonEmissions {
-	if x != nil {
-		return x.CarbonEmissions
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetAmbientLight() *IOTTelemetry_AmbientLight {
-	if x != nil {
-		return x.AmbientLight
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetVoltage() *IOTTelemetry_Voltage {
-	if x != nil {
-		return x.Voltage
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetIllumSolarCell() *IOTTelemetry_IllumSolarCell {
-	if x != nil {
-		return x.IllumSolarCell
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetIllumSensor() *IOTTelemetry_IllumSensor {
-	if x != nil {
-		return x.IllumSensor
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetOccupancyStatus() *IOTTelemetry_OccupancyStatus {
-	if x != nil {
-		return x.OccupancyStatus
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetMagnetContact() *IOTTelemetry_MagnetContact {
-	if x != nil {
-		return x.MagnetContact
-	}
-	return nil
-}
-
-func (x *IOTTelemetry) GetMaxDetectedRssi() int32 {
-	if x != nil {
-		return x.MaxDetectedRssi
-	}
-	return 0
-}
-
-func (x *IOTTelemetry) GetPushButton() *IOTTelemetry_PushButton {
-	if x != nil {
-		return x.PushButton
-	}
-	return nil
-}
-
-// CCXData is telemetry of Cisco Compatible Extensions tags.
-type CCXData struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Telemetries    []*CCXData_Telemetry   `protobuf:"bytes,1,rep,name=telemetries,proto3" json:"telemetries,omitempty"`
-	Battery        *CCXData_Battery       `protobuf:"bytes,2,opt,name=battery,proto3" json:"battery,omitempty"`
-	Vendor         *CCXData_Vendor        `protobuf:"bytes,3,opt,name=vendor,proto3" json:"vendor,omitempty"`
-	LastBeaconTime int64                  `protobuf:"varint,4,opt,name=last_beacon_time,json=lastBeaconTime,proto3" json:"last_beacon_time,omitempty"`
-	// Untyped in the description; string assumed.
-	LastBeaconSequenceNumber string `protobuf:"bytes,5,opt,name=last_beacon_sequence_number,json=lastBeaconSequenceNumber,proto3" json:"last_beacon_sequence_number,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
-}
-
-func (x *CCXData) Reset() {
-	*x = CCXData{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[22]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CCXData) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CCXData) ProtoMessage() {}
-
-func (x *CCXData) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[22]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CCXData.ProtoReflect.Descriptor instead.
-func (*CCXData) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{22}
-}
-
-func (x *CCXData) GetTelemetries() []*CCXData_Telemetry {
-	if x != nil {
-		return x.Telemetries
-	}
-	return nil
-}
-
-func (x *CCXData) GetBattery() *CCXData_Battery {
-	if x != nil {
-		return x.Battery
-	}
-	return nil
-}
-
-func (x *CCXData) GetVendor() *CCXData_Vendor {
-	if x != nil {
-		return x.Vendor
-	}
-	return nil
-}
-
-func (x *CCXData) GetLastBeaconTime() int64 {
-	if x != nil {
-		return x.LastBeaconTime
-	}
-	return 0
-}
-
-func (x *CCXData) GetLastBeaconSequenceNumber() string {
-	if x != nil {
-		return x.LastBeaconSequenceNumber
-	}
-	return ""
-}
-
-// TPData is telepresence sensor data inside IOT_TELEMETRY. The description
-// only says its fields 1-16 are "like TPPeopleCountUpdate's"; they are modelled
-// here as TPPeopleCountUpdate's fields 1-16 (same numbers, names and types).
-// That mapping is an inference, not verified. Fields above 16, if any, are not
-// known.
-type TPData struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	TpDeviceId           string                 `protobuf:"bytes,1,opt,name=tp_device_id,json=tpDeviceId,proto3" json:"tp_device_id,omitempty"`
-	Location             *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	Presence             bool                   `protobuf:"varint,3,opt,name=presence,proto3" json:"presence,omitempty"`
-	PeopleCount          int64                  `protobuf:"varint,4,opt,name=people_count,json=peopleCount,proto3" json:"people_count,omitempty"`
-	StandbyState         int32                  `protobuf:"varint,6,opt,name=standby_state,json=standbyState,proto3" json:"standby_state,omitempty"`
-	AmbientNoise         int32                  `protobuf:"varint,7,opt,name=ambient_noise,json=ambientNoise,proto3" json:"ambient_noise,omitempty"`
-	DrynessScore         int32                  `protobuf:"varint,8,opt,name=dryness_score,json=drynessScore,proto3" json:"dryness_score,omitempty"`
-	ActiveCalls          int32                  `protobuf:"varint,9,opt,name=active_calls,json=activeCalls,proto3" json:"active_calls,omitempty"`
-	PresentationState    int32                  `protobuf:"varint,10,opt,name=presentation_state,json=presentationState,proto3" json:"presentation_state,omitempty"`
-	TimeStamp            int64                  `protobuf:"varint,11,opt,name=time_stamp,json=timeStamp,proto3" json:"time_stamp,omitempty"`
-	MacAddress           string                 `protobuf:"bytes,12,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
-	AirQualityIndex      float32                `protobuf:"fixed32,13,opt,name=air_quality_index,json=airQualityIndex,proto3" json:"air_quality_index,omitempty"`
-	TemperatureInCelsius float32                `protobuf:"fixed32,14,opt,name=temperature_in_celsius,json=temperatureInCelsius,proto3" json:"temperature_in_celsius,omitempty"`
-	HumidityInPercentage int32                  `protobuf:"varint,15,opt,name=humidity_in_percentage,json=humidityInPercentage,proto3" json:"humidity_in_percentage,omitempty"`
-	SoundLevel           int32                  `protobuf:"varint,16,opt,name=sound_level,json=soundLevel,proto3" json:"sound_level,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
-}
-
-func (x *TPData) Reset() {
-	*x = TPData{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[23]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TPData) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TPData) ProtoMessage() {}
-
-func (x *TPData) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[23]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TPData.ProtoReflect.Descriptor instead.
-func (*TPData) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{23}
-}
-
-func (x *TPData) GetTpDeviceId() string {
-	if x != nil {
-		return x.TpDeviceId
-	}
-	return ""
-}
-
-func (x *TPData) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *TPData) GetPresence() bool {
-	if x != nil {
-		return x.Presence
-	}
-	return false
-}
-
-func (x *TPData) GetPeopleCount() int64 {
-	if x != nil {
-		return x.PeopleCount
-	}
-	return 0
-}
-
-func (x *TPData) GetStandbyState() int32 {
-	if x != nil {
-		return x.StandbyState
-	}
-	return 0
-}
-
-func (x *TPData) GetAmbientNoise() int32 {
-	if x != nil {
-		return x.AmbientNoise
-	}
-	return 0
-}
-
-func (x *TPData) GetDrynessScore() int32 {
-	if x != nil {
-		return x.DrynessScore
-	}
-	return 0
-}
-
-func (x *TPData) GetActiveCalls() int32 {
-	if x != nil {
-		return x.ActiveCalls
-	}
-	return 0
-}
-
-func (x *TPData) GetPresentationState() int32 {
-	if x != nil {
-		return x.PresentationState
-	}
-	return 0
-}
-
-func (x *TPData) GetTimeStamp() int64 {
-	if x != nil {
-		return x.TimeStamp
-	}
-	return 0
-}
-
-func (x *TPData) GetMacAddress() string {
-	if x != nil {
-		return x.MacAddress
-	}
-	return ""
-}
-
-func (x *TPData) GetAirQualityIndex() float32 {
-	if x != nil {
-		return x.AirQualityIndex
-	}
-	return 0
-}
-
-func (x *TPData) GetTemperatureInCelsius() float32 {
-	if x != nil {
-		return x.TemperatureInCelsius
-	}
-	return 0
-}
-
-func (x *TPData) GetHumidityInPercentage() int32 {
-	if x != nil {
-		return x.HumidityInPercentage
-	}
-	return 0
-}
-
-func (x *TPData) GetSoundLevel() int32 {
-	if x != nil {
-		return x.SoundLevel
-	}
-	return 0
-}
-
-type IOTUserAction struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	DeviceInfo       *DeviceInfo            `protobuf:"bytes,1,opt,name=device_info,json=deviceInfo,proto3" json:"device_info,omitempty"`
-	DetectedPosition *DevicePosition        `protobuf:"bytes,2,opt,name=detected_position,json=detectedPosition,proto3" json:"detected_position,omitempty"`
-	PlacedPosition   *DevicePosition        `protobuf:"bytes,3,opt,name=placed_position,json=placedPosition,proto3" json:"placed_position,omitempty"`
-	Location         *Location              `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
-	ActionType       IOTActionType          `protobuf:"varint,5,opt,name=action_type,json=actionType,proto3,enum=firehosego.cisco.v1.IOTActionType" json:"action_type,omitempty"`
-	ActionCount      int32                  `protobuf:"varint,6,opt,name=action_count,json=actionCount,proto3" json:"action_count,omitempty"`
-	ActionTimestamp  int64                  `protobuf:"varint,7,opt,name=action_timestamp,json=actionTimestamp,proto3" json:"action_timestamp,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *IOTUserAction) Reset() {
-	*x = IOTUserAction{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[24]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTUserAction) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTUserAction) ProtoMessage() {}
-
-func (x *IOTUserAction) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[24]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTUserAction.ProtoReflect.Descriptor instead.
-func (*IOTUserAction) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{24}
-}
-
-func (x *IOTUserAction) GetDeviceInfo() *DeviceInfo {
-	if x != nil {
-		return x.DeviceInfo
-	}
-	return nil
-}
-
-func (x *IOTUserAction) GetDetectedPosition() *DevicePosition {
-	if x != nil {
-		return x.DetectedPosition
-	}
-	return nil
-}
-
-func (x *IOTUserAction) GetPlacedPosition() *DevicePosition {
-	if x != nil {
-		return x.PlacedPosition
-	}
-	return nil
-}
-
-func (x *IOTUserAction) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *IOTUserAction) GetActionType() IOTActionType {
-	if x != nil {
-		return x.ActionType
-	}
-	return IOTActionType_IOT_ACTION_UNKNOWN
-}
-
-func (x *IOTUserAction) GetActionCount() int32 {
-	if x != nil {
-		return x.ActionCount
-	}
-	return 0
-}
-
-func (x *IOTUserAction) GetActionTimestamp() int64 {
-	if x != nil {
-		return x.ActionTimestamp
-	}
-	return 0
-}
-
-// DeviceCounts is sent every minute while counts change. Fields 9-11 are not
-// described.
-type DeviceCounts struct {
-	state                       protoimpl.MessageState `protogen:"open.v1"`
-	Location                    *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
-	AssociatedCount             int64                  `protobuf:"varint,2,opt,name=associated_count,json=associatedCount,proto3" json:"associated_count,omitempty"`
-	EstimatedProbingCount       int64                  `protobuf:"varint,3,opt,name=estimated_probing_count,json=estimatedProbingCount,proto3" json:"estimated_probing_count,omitempty"`
-	ProbingRandomizedPercentage float64                `protobuf:"fixed64,4,opt,name=probing_randomized_percentage,json=probingRandomizedPercentage,proto3" json:"probing_randomized_percentage,omitempty"`
-	AssociatedDelta             int32                  `protobuf:"varint,5,opt,name=associated_delta,json=associatedDelta,proto3" json:"associated_delta,omitempty"`
-	ProbingDelta                int32                  `protobuf:"varint,6,opt,name=probing_delta,json=probingDelta,proto3" json:"probing_delta,omitempty"`
-	EstimatedDensity            float64                `protobuf:"fixed64,7,opt,name=estimated_density,json=estimatedDensity,proto3" json:"estimated_density,omitempty"`
-	EstimatedCapacityPercentage float64                `protobuf:"fixed64,8,opt,name=estimated_capacity_percentage,json=estimatedCapacityPercentage,proto3" json:"estimated_capacity_percentage,omitempty"`
-	UserCount                   int32                  `protobuf:"varint,12,opt,name=user_count,json=userCount,proto3" json:"user_count,omitempty"`
-	WirelessUserCount           int32                  `protobuf:"varint,13,opt,name=wireless_user_count,json=wirelessUserCount,proto3" json:"wireless_user_count,omitempty"`
-	WiredUserCount              int32                  `protobuf:"varint,14,opt,name=wired_user_count,json=wiredUserCount,proto3" json:"wired_user_count,omitempty"`
-	RfidTagCount                int32                  `protobuf:"varint,15,opt,name=rfid_tag_count,json=rfidTagCount,proto3" json:"rfid_tag_count,omitempty"`
-	BleTagCount                 int32                  `protobuf:"varint,16,opt,name=ble_tag_count,json=bleTagCount,proto3" json:"ble_tag_count,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
-}
-
-func (x *DeviceCounts) Reset() {
-	*x = DeviceCounts{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[25]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeviceCounts) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeviceCounts) ProtoMessage() {}
-
-func (x *DeviceCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[25]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeviceCounts.ProtoReflect.Descriptor instead.
-func (*DeviceCounts) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{25}
-}
-
-func (x *DeviceCounts) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *DeviceCounts) GetAssociatedCount() int64 {
-	if x != nil {
-		return x.AssociatedCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetEstimatedProbingCount() int64 {
-	if x != nil {
-		return x.EstimatedProbingCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetProbingRandomizedPercentage() float64 {
-	if x != nil {
-		return x.ProbingRandomizedPercentage
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetAssociatedDelta() int32 {
-	if x != nil {
-		return x.AssociatedDelta
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetProbingDelta() int32 {
-	if x != nil {
-		return x.ProbingDelta
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetEstimatedDensity() float64 {
-	if x != nil {
-		return x.EstimatedDensity
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetEstimatedCapacityPercentage() float64 {
-	if x != nil {
-		return x.EstimatedCapacityPercentage
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetUserCount() int32 {
-	if x != nil {
-		return x.UserCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetWirelessUserCount() int32 {
-	if x != nil {
-		return x.WirelessUserCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetWiredUserCount() int32 {
-	if x != nil {
-		return x.WiredUserCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetRfidTagCount() int32 {
-	if x != nil {
-		return x.RfidTagCount
-	}
-	return 0
-}
-
-func (x *DeviceCounts) GetBleTagCount() int32 {
-	if x != nil {
-		return x.BleTagCount
-	}
-	return 0
-}
-
-// CameraCounts. Fields 2 and 3 are not described.
-type CameraCounts struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Location      *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
-	Count         int64                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
-	CountDelta    int64                  `protobuf:"varint,5,opt,name=count_delta,json=countDelta,proto3" json:"count_delta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CameraCounts) Reset() {
-	*x = CameraCounts{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[26]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CameraCounts) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CameraCounts) ProtoMessage() {}
-
-func (x *CameraCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[26]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CameraCounts.ProtoReflect.Descriptor instead.
-func (*CameraCounts) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{26}
-}
-
-func (x *CameraCounts) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *CameraCounts) GetCount() int64 {
-	if x != nil {
-		return x.Count
-	}
-	return 0
-}
-
-func (x *CameraCounts) GetCountDelta() int64 {
-	if x != nil {
-		return x.CountDelta
-	}
-	return 0
-}
-
-type RawCameraCounts struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Location      *Location              `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
-	CameraId      string                 `protobuf:"bytes,2,opt,name=camera_id,json=cameraId,proto3" json:"camera_id,omitempty"`
-	CameraZoneId  string                 `protobuf:"bytes,3,opt,name=camera_zone_id,json=cameraZoneId,proto3" json:"camera_zone_id,omitempty"`
-	Count         int64                  `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RawCameraCounts) Reset() {
-	*x = RawCameraCounts{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[27]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RawCameraCounts) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RawCameraCounts) ProtoMessage() {}
-
-func (x *RawCameraCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[27]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RawCameraCounts.ProtoReflect.Descriptor instead.
-func (*RawCameraCounts) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{27}
-}
-
-func (x *RawCameraCounts) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *RawCameraCounts) GetCameraId() string {
-	if x != nil {
-		return x.CameraId
-	}
-	return ""
-}
-
-func (x *RawCameraCounts) GetCameraZoneId() string {
-	if x != nil {
-		return x.CameraZoneId
-	}
-	return ""
-}
-
-func (x *RawCameraCounts) GetCount() int64 {
-	if x != nil {
-		return x.Count
-	}
-	return 0
-}
-
-// NetworkTelemetry. The element types of network_availability, ap_telemetries
-// and network_performance are NOT known; they are modelled as messages without
-// declared fields, so their content is kept as unknown fields (binary) or
-// discarded (protojson with DiscardUnknown).
 type NetworkTelemetry struct {
 	state              protoimpl.MessageState                 `protogen:"open.v1"`
 	NetworkHealth      *NetworkTelemetry_NetworkHealth        `protobuf:"bytes,1,opt,name=network_health,json=networkHealth,proto3" json:"network_health,omitempty"`
@@ -4640,7 +5026,7 @@ type NetworkTelemetry struct {
 
 func (x *NetworkTelemetry) Reset() {
 	*x = NetworkTelemetry{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[28]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4652,7 +5038,7 @@ func (x *NetworkTelemetry) String() string {
 func (*NetworkTelemetry) ProtoMessage() {}
 
 func (x *NetworkTelemetry) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[28]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4665,7 +5051,7 @@ func (x *NetworkTelemetry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkTelemetry.ProtoReflect.Descriptor instead.
 func (*NetworkTelemetry) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NetworkTelemetry) GetNetworkHealth() *NetworkTelemetry_NetworkHealth {
@@ -4689,95 +5075,35 @@ func (x *NetworkTelemetry) GetLocation() *Location {
 	return nil
 }
 
-type LocationAnchorUpdate struct {
-	state              protoimpl.MessageState                   `protogen:"open.v1"`
-	ChangeType         LocationAnchorUpdate_AnchorChangeType    `protobuf:"varint,1,opt,name=change_type,json=changeType,proto3,enum=firehosego.cisco.v1.LocationAnchorUpdate_AnchorChangeType" json:"change_type,omitempty"`
-	Location           *Location                                `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
-	LocationAnchorInfo *LocationAnchorUpdate_LocationAnchorInfo `protobuf:"bytes,3,opt,name=location_anchor_info,json=locationAnchorInfo,proto3" json:"location_anchor_info,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *LocationAnchorUpdate) Reset() {
-	*x = LocationAnchorUpdate{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[29]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LocationAnchorUpdate) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LocationAnchorUpdate) ProtoMessage() {}
-
-func (x *LocationAnchorUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[29]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LocationAnchorUpdate.ProtoReflect.Descriptor instead.
-func (*LocationAnchorUpdate) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{29}
-}
-
-func (x *LocationAnchorUpdate) GetChangeType() LocationAnchorUpdate_AnchorChangeType {
-	if x != nil {
-		return x.ChangeType
-	}
-	return LocationAnchorUpdate_ADD_UPDATE
-}
-
-func (x *LocationAnchorUpdate) GetLocation() *Location {
-	if x != nil {
-		return x.Location
-	}
-	return nil
-}
-
-func (x *LocationAnchorUpdate) GetLocationAnchorInfo() *LocationAnchorUpdate_LocationAnchorInfo {
-	if x != nil {
-		return x.LocationAnchorInfo
-	}
-	return nil
-}
-
-type NetworkStatusUpdate struct {
-	state      protoimpl.MessageState                  `protogen:"open.v1"`
-	DeviceType NetworkStatusUpdate_NetworkDeviceType   `protobuf:"varint,1,opt,name=device_type,json=deviceType,proto3,enum=firehosego.cisco.v1.NetworkStatusUpdate_NetworkDeviceType" json:"device_type,omitempty"`
-	Status     NetworkStatusUpdate_NetworkDeviceStatus `protobuf:"varint,2,opt,name=status,proto3,enum=firehosego.cisco.v1.NetworkStatusUpdate_NetworkDeviceStatus" json:"status,omitempty"`
-	LastHeard  int64                                   `protobuf:"varint,3,opt,name=last_heard,json=lastHeard,proto3" json:"last_heard,omitempty"`
-	// Types that are valid to be assigned to Device:
-	//
-	//	*NetworkStatusUpdate_ConnectorInfo_
-	//	*NetworkStatusUpdate_ControllerInfo_
-	Device        isNetworkStatusUpdate_Device `protobuf_oneof:"device"`
+type EventsStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the partition range, 1-12 (server default 1).
+	MinPartition int32 `protobuf:"varint,1,opt,name=min_partition,json=minPartition,proto3" json:"min_partition,omitempty"`
+	// End of the partition range, 1-12 (server default 12).
+	MaxPartition int32 `protobuf:"varint,2,opt,name=max_partition,json=maxPartition,proto3" json:"max_partition,omitempty"`
+	// Epoch milliseconds to resume from; 0 means only new events.
+	FromTimestamp int64 `protobuf:"varint,3,opt,name=from_timestamp,json=fromTimestamp,proto3" json:"from_timestamp,omitempty"`
+	// On-premises replica; not for cloud activations.
+	ReplicaId     int32 `protobuf:"varint,4,opt,name=replica_id,json=replicaId,proto3" json:"replica_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *NetworkStatusUpdate) Reset() {
-	*x = NetworkStatusUpdate{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[30]
+func (x *EventsStreamRequest) Reset() {
+	*x = EventsStreamRequest{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *NetworkStatusUpdate) String() string {
+func (x *EventsStreamRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*NetworkStatusUpdate) ProtoMessage() {}
+func (*EventsStreamRequest) ProtoMessage() {}
 
-func (x *NetworkStatusUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[30]
+func (x *EventsStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4788,72 +5114,38 @@ func (x *NetworkStatusUpdate) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use NetworkStatusUpdate.ProtoReflect.Descriptor instead.
-func (*NetworkStatusUpdate) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30}
+// Deprecated: Use EventsStreamRequest.ProtoReflect.Descriptor instead.
+func (*EventsStreamRequest) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{32}
 }
 
-func (x *NetworkStatusUpdate) GetDeviceType() NetworkStatusUpdate_NetworkDeviceType {
+func (x *EventsStreamRequest) GetMinPartition() int32 {
 	if x != nil {
-		return x.DeviceType
-	}
-	return NetworkStatusUpdate_NDT_UNKNOWN
-}
-
-func (x *NetworkStatusUpdate) GetStatus() NetworkStatusUpdate_NetworkDeviceStatus {
-	if x != nil {
-		return x.Status
-	}
-	return NetworkStatusUpdate_NDS_UNKNOWN
-}
-
-func (x *NetworkStatusUpdate) GetLastHeard() int64 {
-	if x != nil {
-		return x.LastHeard
+		return x.MinPartition
 	}
 	return 0
 }
 
-func (x *NetworkStatusUpdate) GetDevice() isNetworkStatusUpdate_Device {
+func (x *EventsStreamRequest) GetMaxPartition() int32 {
 	if x != nil {
-		return x.Device
+		return x.MaxPartition
 	}
-	return nil
+	return 0
 }
 
-func (x *NetworkStatusUpdate) GetConnectorInfo() *NetworkStatusUpdate_ConnectorInfo {
+func (x *EventsStreamRequest) GetFromTimestamp() int64 {
 	if x != nil {
-		if x, ok := x.Device.(*NetworkStatusUpdate_ConnectorInfo_); ok {
-			return x.ConnectorInfo
-		}
+		return x.FromTimestamp
 	}
-	return nil
+	return 0
 }
 
-func (x *NetworkStatusUpdate) GetControllerInfo() *NetworkStatusUpdate_ControllerInfo {
+func (x *EventsStreamRequest) GetReplicaId() int32 {
 	if x != nil {
-		if x, ok := x.Device.(*NetworkStatusUpdate_ControllerInfo_); ok {
-			return x.ControllerInfo
-		}
+		return x.ReplicaId
 	}
-	return nil
+	return 0
 }
-
-type isNetworkStatusUpdate_Device interface {
-	isNetworkStatusUpdate_Device()
-}
-
-type NetworkStatusUpdate_ConnectorInfo_ struct {
-	ConnectorInfo *NetworkStatusUpdate_ConnectorInfo `protobuf:"bytes,4,opt,name=connector_info,json=connectorInfo,proto3,oneof"`
-}
-
-type NetworkStatusUpdate_ControllerInfo_ struct {
-	ControllerInfo *NetworkStatusUpdate_ControllerInfo `protobuf:"bytes,5,opt,name=controller_info,json=controllerInfo,proto3,oneof"`
-}
-
-func (*NetworkStatusUpdate_ConnectorInfo_) isNetworkStatusUpdate_Device() {}
-
-func (*NetworkStatusUpdate_ControllerInfo_) isNetworkStatusUpdate_Device() {}
 
 type LocationInfoRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -4865,7 +5157,7 @@ type LocationInfoRequest struct {
 
 func (x *LocationInfoRequest) Reset() {
 	*x = LocationInfoRequest{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[31]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4877,7 +5169,7 @@ func (x *LocationInfoRequest) String() string {
 func (*LocationInfoRequest) ProtoMessage() {}
 
 func (x *LocationInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[31]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4890,7 +5182,7 @@ func (x *LocationInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocationInfoRequest.ProtoReflect.Descriptor instead.
 func (*LocationInfoRequest) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LocationInfoRequest) GetLocationId() string {
@@ -4907,7 +5199,7 @@ func (x *LocationInfoRequest) GetPartnerTenantId() string {
 	return ""
 }
 
-// LocationInfo. Field 1 is not described.
+// LocationInfo. There is no field 1.
 type LocationInfo struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Location        *Location              `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
@@ -4918,7 +5210,7 @@ type LocationInfo struct {
 
 func (x *LocationInfo) Reset() {
 	*x = LocationInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[32]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4930,7 +5222,7 @@ func (x *LocationInfo) String() string {
 func (*LocationInfo) ProtoMessage() {}
 
 func (x *LocationInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[32]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4943,7 +5235,7 @@ func (x *LocationInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocationInfo.ProtoReflect.Descriptor instead.
 func (*LocationInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{32}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LocationInfo) GetLocation() *Location {
@@ -4970,7 +5262,7 @@ type FloorMapRequest struct {
 
 func (x *FloorMapRequest) Reset() {
 	*x = FloorMapRequest{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[33]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4982,7 +5274,7 @@ func (x *FloorMapRequest) String() string {
 func (*FloorMapRequest) ProtoMessage() {}
 
 func (x *FloorMapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[33]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4995,7 +5287,7 @@ func (x *FloorMapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorMapRequest.ProtoReflect.Descriptor instead.
 func (*FloorMapRequest) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{33}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *FloorMapRequest) GetMapId() string {
@@ -5022,7 +5314,7 @@ type FloorMap struct {
 
 func (x *FloorMap) Reset() {
 	*x = FloorMap{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[34]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5034,7 +5326,7 @@ func (x *FloorMap) String() string {
 func (*FloorMap) ProtoMessage() {}
 
 func (x *FloorMap) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[34]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5047,7 +5339,7 @@ func (x *FloorMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorMap.ProtoReflect.Descriptor instead.
 func (*FloorMap) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{34}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *FloorMap) GetMapDetails() *MapDetails {
@@ -5078,7 +5370,7 @@ type GetDeviceRequest struct {
 
 func (x *GetDeviceRequest) Reset() {
 	*x = GetDeviceRequest{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[35]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5090,7 +5382,7 @@ func (x *GetDeviceRequest) String() string {
 func (*GetDeviceRequest) ProtoMessage() {}
 
 func (x *GetDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[35]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5103,7 +5395,7 @@ func (x *GetDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeviceRequest.ProtoReflect.Descriptor instead.
 func (*GetDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{35}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetDeviceRequest) GetPartnerTenantId() string {
@@ -5161,17 +5453,15 @@ type SaveDeviceRequest struct {
 	//
 	//	*SaveDeviceRequest_MacAddress
 	//	*SaveDeviceRequest_DeviceId
-	Id isSaveDeviceRequest_Id `protobuf_oneof:"id"`
-	// The description gives no type; a Device profile is assumed (the payload
-	// of PROFILE_UPDATE and the answer of SaveDevice).
-	DeviceProfileData *Device `protobuf:"bytes,4,opt,name=device_profile_data,json=deviceProfileData,proto3" json:"device_profile_data,omitempty"`
+	Id                isSaveDeviceRequest_Id `protobuf_oneof:"id"`
+	DeviceProfileData *DeviceProfileData     `protobuf:"bytes,4,opt,name=device_profile_data,json=deviceProfileData,proto3" json:"device_profile_data,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SaveDeviceRequest) Reset() {
 	*x = SaveDeviceRequest{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[36]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5183,7 +5473,7 @@ func (x *SaveDeviceRequest) String() string {
 func (*SaveDeviceRequest) ProtoMessage() {}
 
 func (x *SaveDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[36]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5196,7 +5486,7 @@ func (x *SaveDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaveDeviceRequest.ProtoReflect.Descriptor instead.
 func (*SaveDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{36}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SaveDeviceRequest) GetPartnerTenantId() string {
@@ -5231,7 +5521,7 @@ func (x *SaveDeviceRequest) GetDeviceId() string {
 	return ""
 }
 
-func (x *SaveDeviceRequest) GetDeviceProfileData() *Device {
+func (x *SaveDeviceRequest) GetDeviceProfileData() *DeviceProfileData {
 	if x != nil {
 		return x.DeviceProfileData
 	}
@@ -5254,149 +5544,38 @@ func (*SaveDeviceRequest_MacAddress) isSaveDeviceRequest_Id() {}
 
 func (*SaveDeviceRequest_DeviceId) isSaveDeviceRequest_Id() {}
 
-type Device_DHCPProfileInfo struct {
+// DeviceProfileData is what SaveDevice writes: a profile with its own
+// numbering (not Device's).
+type DeviceProfileData struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
-	DcProfileName     string                 `protobuf:"bytes,1,opt,name=dc_profile_name,json=dcProfileName,proto3" json:"dc_profile_name,omitempty"`
-	DcDeviceClassTag  string                 `protobuf:"bytes,2,opt,name=dc_device_class_tag,json=dcDeviceClassTag,proto3" json:"dc_device_class_tag,omitempty"`
-	DcCertaintyMetric string                 `protobuf:"bytes,3,opt,name=dc_certainty_metric,json=dcCertaintyMetric,proto3" json:"dc_certainty_metric,omitempty"`
-	DcProtocolMap     string                 `protobuf:"bytes,4,opt,name=dc_protocol_map,json=dcProtocolMap,proto3" json:"dc_protocol_map,omitempty"`
+	FirstName         string                 `protobuf:"bytes,1,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	LastName          string                 `protobuf:"bytes,2,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	Gender            Gender                 `protobuf:"varint,3,opt,name=gender,proto3,enum=firehosego.cisco.v1.Gender" json:"gender,omitempty"`
+	Mobile            *MobileInfo            `protobuf:"bytes,4,opt,name=mobile,proto3" json:"mobile,omitempty"`
+	Email             *EmailInfo             `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	SocialNetworkInfo []*SocialNetworkInfo   `protobuf:"bytes,6,rep,name=social_network_info,json=socialNetworkInfo,proto3" json:"social_network_info,omitempty"`
+	Type              DeviceType             `protobuf:"varint,7,opt,name=type,proto3,enum=firehosego.cisco.v1.DeviceType" json:"type,omitempty"`
+	AddTags           []string               `protobuf:"bytes,8,rep,name=add_tags,json=addTags,proto3" json:"add_tags,omitempty"`
+	RemoveTags        []string               `protobuf:"bytes,9,rep,name=remove_tags,json=removeTags,proto3" json:"remove_tags,omitempty"`
+	Attributes        []*Attribute           `protobuf:"bytes,10,rep,name=attributes,proto3" json:"attributes,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
 
-func (x *Device_DHCPProfileInfo) Reset() {
-	*x = Device_DHCPProfileInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[37]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Device_DHCPProfileInfo) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Device_DHCPProfileInfo) ProtoMessage() {}
-
-func (x *Device_DHCPProfileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[37]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Device_DHCPProfileInfo.ProtoReflect.Descriptor instead.
-func (*Device_DHCPProfileInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{2, 0}
-}
-
-func (x *Device_DHCPProfileInfo) GetDcProfileName() string {
-	if x != nil {
-		return x.DcProfileName
-	}
-	return ""
-}
-
-func (x *Device_DHCPProfileInfo) GetDcDeviceClassTag() string {
-	if x != nil {
-		return x.DcDeviceClassTag
-	}
-	return ""
-}
-
-func (x *Device_DHCPProfileInfo) GetDcCertaintyMetric() string {
-	if x != nil {
-		return x.DcCertaintyMetric
-	}
-	return ""
-}
-
-func (x *Device_DHCPProfileInfo) GetDcProtocolMap() string {
-	if x != nil {
-		return x.DcProtocolMap
-	}
-	return ""
-}
-
-type LocationDetails_Metadata struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *LocationDetails_Metadata) Reset() {
-	*x = LocationDetails_Metadata{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[38]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LocationDetails_Metadata) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LocationDetails_Metadata) ProtoMessage() {}
-
-func (x *LocationDetails_Metadata) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[38]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LocationDetails_Metadata.ProtoReflect.Descriptor instead.
-func (*LocationDetails_Metadata) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{7, 0}
-}
-
-func (x *LocationDetails_Metadata) GetKey() string {
-	if x != nil {
-		return x.Key
-	}
-	return ""
-}
-
-func (x *LocationDetails_Metadata) GetValues() []string {
-	if x != nil {
-		return x.Values
-	}
-	return nil
-}
-
-type UserPresence_UserCount struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	UsersWithUserId    int32                  `protobuf:"varint,1,opt,name=users_with_user_id,json=usersWithUserId,proto3" json:"users_with_user_id,omitempty"`
-	UsersWithoutUserId int32                  `protobuf:"varint,2,opt,name=users_without_user_id,json=usersWithoutUserId,proto3" json:"users_without_user_id,omitempty"`
-	TotalUsers         int32                  `protobuf:"varint,3,opt,name=total_users,json=totalUsers,proto3" json:"total_users,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *UserPresence_UserCount) Reset() {
-	*x = UserPresence_UserCount{}
+func (x *DeviceProfileData) Reset() {
+	*x = DeviceProfileData{}
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *UserPresence_UserCount) String() string {
+func (x *DeviceProfileData) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*UserPresence_UserCount) ProtoMessage() {}
+func (*DeviceProfileData) ProtoMessage() {}
 
-func (x *UserPresence_UserCount) ProtoReflect() protoreflect.Message {
+func (x *DeviceProfileData) ProtoReflect() protoreflect.Message {
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5408,54 +5587,104 @@ func (x *UserPresence_UserCount) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use UserPresence_UserCount.ProtoReflect.Descriptor instead.
-func (*UserPresence_UserCount) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{14, 0}
+// Deprecated: Use DeviceProfileData.ProtoReflect.Descriptor instead.
+func (*DeviceProfileData) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{39}
 }
 
-func (x *UserPresence_UserCount) GetUsersWithUserId() int32 {
+func (x *DeviceProfileData) GetFirstName() string {
 	if x != nil {
-		return x.UsersWithUserId
+		return x.FirstName
 	}
-	return 0
+	return ""
 }
 
-func (x *UserPresence_UserCount) GetUsersWithoutUserId() int32 {
+func (x *DeviceProfileData) GetLastName() string {
 	if x != nil {
-		return x.UsersWithoutUserId
+		return x.LastName
 	}
-	return 0
+	return ""
 }
 
-func (x *UserPresence_UserCount) GetTotalUsers() int32 {
+func (x *DeviceProfileData) GetGender() Gender {
 	if x != nil {
-		return x.TotalUsers
+		return x.Gender
 	}
-	return 0
+	return Gender_GENDER_NOT_AVAILABLE
 }
 
-type IOTTelemetry_Temperature struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	TemperatureInCelsius float64                `protobuf:"fixed64,1,opt,name=temperature_in_celsius,json=temperatureInCelsius,proto3" json:"temperature_in_celsius,omitempty"`
-	RawTemperature       float64                `protobuf:"fixed64,2,opt,name=raw_temperature,json=rawTemperature,proto3" json:"raw_temperature,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+func (x *DeviceProfileData) GetMobile() *MobileInfo {
+	if x != nil {
+		return x.Mobile
+	}
+	return nil
 }
 
-func (x *IOTTelemetry_Temperature) Reset() {
-	*x = IOTTelemetry_Temperature{}
+func (x *DeviceProfileData) GetEmail() *EmailInfo {
+	if x != nil {
+		return x.Email
+	}
+	return nil
+}
+
+func (x *DeviceProfileData) GetSocialNetworkInfo() []*SocialNetworkInfo {
+	if x != nil {
+		return x.SocialNetworkInfo
+	}
+	return nil
+}
+
+func (x *DeviceProfileData) GetType() DeviceType {
+	if x != nil {
+		return x.Type
+	}
+	return DeviceType_NOT_AVAILABLE
+}
+
+func (x *DeviceProfileData) GetAddTags() []string {
+	if x != nil {
+		return x.AddTags
+	}
+	return nil
+}
+
+func (x *DeviceProfileData) GetRemoveTags() []string {
+	if x != nil {
+		return x.RemoveTags
+	}
+	return nil
+}
+
+func (x *DeviceProfileData) GetAttributes() []*Attribute {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type LocationAnchorUpdate struct {
+	state              protoimpl.MessageState          `protogen:"open.v1"`
+	ChangeType         LocationAnchorUpdate_UpdateType `protobuf:"varint,1,opt,name=change_type,json=changeType,proto3,enum=firehosego.cisco.v1.LocationAnchorUpdate_UpdateType" json:"change_type,omitempty"`
+	Location           *Location                       `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	LocationAnchorInfo *LocationAnchorInfo             `protobuf:"bytes,3,opt,name=location_anchor_info,json=locationAnchorInfo,proto3" json:"location_anchor_info,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *LocationAnchorUpdate) Reset() {
+	*x = LocationAnchorUpdate{}
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *IOTTelemetry_Temperature) String() string {
+func (x *LocationAnchorUpdate) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*IOTTelemetry_Temperature) ProtoMessage() {}
+func (*LocationAnchorUpdate) ProtoMessage() {}
 
-func (x *IOTTelemetry_Temperature) ProtoReflect() protoreflect.Message {
+func (x *LocationAnchorUpdate) ProtoReflect() protoreflect.Message {
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5467,50 +5696,66 @@ func (x *IOTTelemetry_Temperature) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use IOTTelemetry_Temperature.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Temperature) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 0}
+// Deprecated: Use LocationAnchorUpdate.ProtoReflect.Descriptor instead.
+func (*LocationAnchorUpdate) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{40}
 }
 
-func (x *IOTTelemetry_Temperature) GetTemperatureInCelsius() float64 {
+func (x *LocationAnchorUpdate) GetChangeType() LocationAnchorUpdate_UpdateType {
 	if x != nil {
-		return x.TemperatureInCelsius
+		return x.ChangeType
 	}
-	return 0
+	return LocationAnchorUpdate_ADD_UPDATE
 }
 
-func (x *IOTTelemetry_Temperature) GetRawTemperature() float64 {
+func (x *LocationAnchorUpdate) GetLocation() *Location {
 	if x != nil {
-		return x.RawTemperature
+		return x.Location
 	}
-	return 0
+	return nil
 }
 
-type IOTTelemetry_Accelerometer struct {
-	state                 protoimpl.MessageState `protogen:"open.v1"`
-	X                     float64                `protobuf:"fixed64,1,opt,name=x,proto3" json:"x,omitempty"`
-	Y                     float64                `protobuf:"fixed64,2,opt,name=y,proto3" json:"y,omitempty"`
-	Z                     float64                `protobuf:"fixed64,3,opt,name=z,proto3" json:"z,omitempty"`
-	LastMovementTimestamp int64                  `protobuf:"varint,4,opt,name=last_movement_timestamp,json=lastMovementTimestamp,proto3" json:"last_movement_timestamp,omitempty"`
-	Counter               int32                  `protobuf:"varint,5,opt,name=counter,proto3" json:"counter,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+func (x *LocationAnchorUpdate) GetLocationAnchorInfo() *LocationAnchorInfo {
+	if x != nil {
+		return x.LocationAnchorInfo
+	}
+	return nil
 }
 
-func (x *IOTTelemetry_Accelerometer) Reset() {
-	*x = IOTTelemetry_Accelerometer{}
+// LocationAnchorInfo describes a BLE anchor. Its positions are strings.
+type LocationAnchorInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Identifier    string                 `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	Uuid          string                 `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	Major         int32                  `protobuf:"varint,3,opt,name=major,proto3" json:"major,omitempty"`
+	Minor         int32                  `protobuf:"varint,4,opt,name=minor,proto3" json:"minor,omitempty"`
+	TxPower       int32                  `protobuf:"varint,5,opt,name=tx_power,json=txPower,proto3" json:"tx_power,omitempty"`
+	AdvTxPower    int32                  `protobuf:"varint,6,opt,name=adv_tx_power,json=advTxPower,proto3" json:"adv_tx_power,omitempty"`
+	Frequency     int32                  `protobuf:"varint,7,opt,name=frequency,proto3" json:"frequency,omitempty"`
+	XPos          string                 `protobuf:"bytes,8,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
+	YPos          string                 `protobuf:"bytes,9,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
+	ZPos          string                 `protobuf:"bytes,10,opt,name=z_pos,json=zPos,proto3" json:"z_pos,omitempty"`
+	Latitude      float64                `protobuf:"fixed64,11,opt,name=latitude,proto3" json:"latitude,omitempty"`
+	Longitude     float64                `protobuf:"fixed64,12,opt,name=longitude,proto3" json:"longitude,omitempty"`
+	MapId         string                 `protobuf:"bytes,13,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationAnchorInfo) Reset() {
+	*x = LocationAnchorInfo{}
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *IOTTelemetry_Accelerometer) String() string {
+func (x *LocationAnchorInfo) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*IOTTelemetry_Accelerometer) ProtoMessage() {}
+func (*LocationAnchorInfo) ProtoMessage() {}
 
-func (x *IOTTelemetry_Accelerometer) ProtoReflect() protoreflect.Message {
+func (x *LocationAnchorInfo) ProtoReflect() protoreflect.Message {
 	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -5522,1469 +5767,176 @@ func (x *IOTTelemetry_Accelerometer) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use IOTTelemetry_Accelerometer.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Accelerometer) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 1}
+// Deprecated: Use LocationAnchorInfo.ProtoReflect.Descriptor instead.
+func (*LocationAnchorInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{41}
 }
 
-func (x *IOTTelemetry_Accelerometer) GetX() float64 {
-	if x != nil {
-		return x.X
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Accelerometer) GetY() float64 {
-	if x != nil {
-		return x.Y
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Accelerometer) GetZ() float64 {
-	if x != nil {
-		return x.Z
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Accelerometer) GetLastMovementTimestamp() int64 {
-	if x != nil {
-		return x.LastMovementTimestamp
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Accelerometer) GetCounter() int32 {
-	if x != nil {
-		return x.Counter
-	}
-	return 0
-}
-
-type IOTTelemetry_Illuminance struct {
-	state         protoimpl.MessageState        `protogen:"open.v1"`
-	Value         float64                       `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
-	Unit          IOTTelemetry_Illuminance_Unit `protobuf:"varint,2,opt,name=unit,proto3,enum=firehosego.cisco.v1.IOTTelemetry_Illuminance_Unit" json:"unit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_Illuminance) Reset() {
-	*x = IOTTelemetry_Illuminance{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[42]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_Illuminance) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_Illuminance) ProtoMessage() {}
-
-func (x *IOTTelemetry_Illuminance) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[42]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_Illuminance.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Illuminance) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 2}
-}
-
-func (x *IOTTelemetry_Illuminance) GetValue() float64 {
-	if x != nil {
-		return x.Value
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Illuminance) GetUnit() IOTTelemetry_Illuminance_Unit {
-	if x != nil {
-		return x.Unit
-	}
-	return IOTTelemetry_Illuminance_PERCENTAGE
-}
-
-// Battery. Fields 3-14 are not described.
-type IOTTelemetry_Battery struct {
-	state         protoimpl.MessageState    `protogen:"open.v1"`
-	Value         float32                   `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
-	Unit          IOTTelemetry_Battery_Unit `protobuf:"varint,2,opt,name=unit,proto3,enum=firehosego.cisco.v1.IOTTelemetry_Battery_Unit" json:"unit,omitempty"`
-	LastRetrieved int64                     `protobuf:"varint,15,opt,name=last_retrieved,json=lastRetrieved,proto3" json:"last_retrieved,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_Battery) Reset() {
-	*x = IOTTelemetry_Battery{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[43]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_Battery) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_Battery) ProtoMessage() {}
-
-func (x *IOTTelemetry_Battery) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[43]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_Battery.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Battery) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 3}
-}
-
-func (x *IOTTelemetry_Battery) GetValue() float32 {
-	if x != nil {
-		return x.Value
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Battery) GetUnit() IOTTelemetry_Battery_Unit {
-	if x != nil {
-		return x.Unit
-	}
-	return IOTTelemetry_Battery_PERCENTAGE
-}
-
-func (x *IOTTelemetry_Battery) GetLastRetrieved() int64 {
-	if x != nil {
-		return x.LastRetrieved
-	}
-	return 0
-}
-
-type IOTTelemetry_LastUserAction struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Type          IOTActionType          `protobuf:"varint,1,opt,name=type,proto3,enum=firehosego.cisco.v1.IOTActionType" json:"type,omitempty"`
-	Timestamp     int64                  `protobuf:"varint,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_LastUserAction) Reset() {
-	*x = IOTTelemetry_LastUserAction{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[44]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_LastUserAction) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_LastUserAction) ProtoMessage() {}
-
-func (x *IOTTelemetry_LastUserAction) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[44]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_LastUserAction.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_LastUserAction) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 4}
-}
-
-func (x *IOTTelemetry_LastUserAction) GetType() IOTActionType {
-	if x != nil {
-		return x.Type
-	}
-	return IOTActionType_IOT_ACTION_UNKNOWN
-}
-
-func (x *IOTTelemetry_LastUserAction) GetTimestamp() int64 {
-	if x != nil {
-		return x.Timestamp
-	}
-	return 0
-}
-
-// IBeacon. The description gives no types here; strings are assumed (its
-// convention for untyped fields). If major, minor or advertized_tx_power are
-// integers on the wire, the binary decoder keeps them as unknown fields.
-type IOTTelemetry_IBeacon struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	BeaconMacAddress  string                 `protobuf:"bytes,1,opt,name=beacon_mac_address,json=beaconMacAddress,proto3" json:"beacon_mac_address,omitempty"`
-	Uuid              string                 `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
-	Major             string                 `protobuf:"bytes,3,opt,name=major,proto3" json:"major,omitempty"`
-	Minor             string                 `protobuf:"bytes,4,opt,name=minor,proto3" json:"minor,omitempty"`
-	AdvertizedTxPower string                 `protobuf:"bytes,5,opt,name=advertized_tx_power,json=advertizedTxPower,proto3" json:"advertized_tx_power,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_IBeacon) Reset() {
-	*x = IOTTelemetry_IBeacon{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[45]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_IBeacon) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_IBeacon) ProtoMessage() {}
-
-func (x *IOTTelemetry_IBeacon) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[45]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_IBeacon.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_IBeacon) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 5}
-}
-
-func (x *IOTTelemetry_IBeacon) GetBeaconMacAddress() string {
-	if x != nil {
-		return x.BeaconMacAddress
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_IBeacon) GetUuid() string {
-	if x != nil {
-		return x.Uuid
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_IBeacon) GetMajor() string {
-	if x != nil {
-		return x.Major
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_IBeacon) GetMinor() string {
-	if x != nil {
-		return x.Minor
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_IBeacon) GetAdvertizedTxPower() string {
-	if x != nil {
-		return x.AdvertizedTxPower
-	}
-	return ""
-}
-
-// EddyStone: one of the three frame kinds.
-type IOTTelemetry_EddyStone struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	BeaconMacAddress string                 `protobuf:"bytes,1,opt,name=beacon_mac_address,json=beaconMacAddress,proto3" json:"beacon_mac_address,omitempty"`
-	// Types that are valid to be assigned to Frame:
-	//
-	//	*IOTTelemetry_EddyStone_Uid
-	//	*IOTTelemetry_EddyStone_Namespace
-	//	*IOTTelemetry_EddyStone_Url
-	Frame         isIOTTelemetry_EddyStone_Frame `protobuf_oneof:"frame"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_EddyStone) Reset() {
-	*x = IOTTelemetry_EddyStone{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[46]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_EddyStone) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_EddyStone) ProtoMessage() {}
-
-func (x *IOTTelemetry_EddyStone) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[46]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_EddyStone.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_EddyStone) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 6}
-}
-
-func (x *IOTTelemetry_EddyStone) GetBeaconMacAddress() string {
-	if x != nil {
-		return x.BeaconMacAddress
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_EddyStone) GetFrame() isIOTTelemetry_EddyStone_Frame {
-	if x != nil {
-		return x.Frame
-	}
-	return nil
-}
-
-func (x *IOTTelemetry_EddyStone) GetUid() string {
-	if x != nil {
-		if x, ok := x.Frame.(*IOTTelemetry_EddyStone_Uid); ok {
-			return x.Uid
-		}
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_EddyStone) GetNamespace() string {
-	if x != nil {
-		if x, ok := x.Frame.(*IOTTelemetry_EddyStone_Namespace); ok {
-			return x.Namespace
-		}
-	}
-	return ""
-}
-
-func (x *IOTTelemetry_EddyStone) GetUrl() string {
-	if x != nil {
-		if x, ok := x.Frame.(*IOTTelemetry_EddyStone_Url); ok {
-			return x.Url
-		}
-	}
-	return ""
-}
-
-type isIOTTelemetry_EddyStone_Frame interface {
-	isIOTTelemetry_EddyStone_Frame()
-}
-
-type IOTTelemetry_EddyStone_Uid struct {
-	Uid string `protobuf:"bytes,2,opt,name=uid,proto3,oneof"`
-}
-
-type IOTTelemetry_EddyStone_Namespace struct {
-	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3,oneof"`
-}
-
-type IOTTelemetry_EddyStone_Url struct {
-	Url string `protobuf:"bytes,4,opt,name=url,proto3,oneof"`
-}
-
-func (*IOTTelemetry_EddyStone_Uid) isIOTTelemetry_EddyStone_Frame() {}
-
-func (*IOTTelemetry_EddyStone_Namespace) isIOTTelemetry_EddyStone_Frame() {}
-
-func (*IOTTelemetry_EddyStone_Url) isIOTTelemetry_EddyStone_Frame() {}
-
-type IOTTelemetry_PirTrigger struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Timestamp     int64                  `protobuf:"varint,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_PirTrigger) Reset() {
-	*x = IOTTelemetry_PirTrigger{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[47]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_PirTrigger) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_PirTrigger) ProtoMessage() {}
-
-func (x *IOTTelemetry_PirTrigger) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[47]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_PirTrigger.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_PirTrigger) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 7}
-}
-
-func (x *IOTTelemetry_PirTrigger) GetTimestamp() int64 {
-	if x != nil {
-		return x.Timestamp
-	}
-	return 0
-}
-
-type IOTTelemetry_AirPressure struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pressure      float32                `protobuf:"fixed32,1,opt,name=pressure,proto3" json:"pressure,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_AirPressure) Reset() {
-	*x = IOTTelemetry_AirPressure{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[48]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_AirPressure) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_AirPressure) ProtoMessage() {}
-
-func (x *IOTTelemetry_AirPressure) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[48]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_AirPressure.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_AirPressure) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 8}
-}
-
-func (x *IOTTelemetry_AirPressure) GetPressure() float32 {
-	if x != nil {
-		return x.Pressure
-	}
-	return 0
-}
-
-type IOTTelemetry_VendorInfo struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	ManufacturerId int32                  `protobuf:"varint,1,opt,name=manufacturer_id,json=manufacturerId,proto3" json:"manufacturer_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_VendorInfo) Reset() {
-	*x = IOTTelemetry_VendorInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[49]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_VendorInfo) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_VendorInfo) ProtoMessage() {}
-
-func (x *IOTTelemetry_VendorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[49]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_VendorInfo.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_VendorInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 9}
-}
-
-func (x *IOTTelemetry_VendorInfo) GetManufacturerId() int32 {
-	if x != nil {
-		return x.ManufacturerId
-	}
-	return 0
-}
-
-// Humidity. The description writes "1 humidity_in_percentage, 2
-// raw_humidity:int32": both are taken as int32 (TPPeopleCountUpdate's
-// humidity_in_percentage is int32 too).
-type IOTTelemetry_Humidity struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	HumidityInPercentage int32                  `protobuf:"varint,1,opt,name=humidity_in_percentage,json=humidityInPercentage,proto3" json:"humidity_in_percentage,omitempty"`
-	RawHumidity          int32                  `protobuf:"varint,2,opt,name=raw_humidity,json=rawHumidity,proto3" json:"raw_humidity,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_Humidity) Reset() {
-	*x = IOTTelemetry_Humidity{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[50]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_Humidity) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_Humidity) ProtoMessage() {}
-
-func (x *IOTTelemetry_Humidity) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[50]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_Humidity.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Humidity) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 10}
-}
-
-func (x *IOTTelemetry_Humidity) GetHumidityInPercentage() int32 {
-	if x != nil {
-		return x.HumidityInPercentage
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_Humidity) GetRawHumidity() int32 {
-	if x != nil {
-		return x.RawHumidity
-	}
-	return 0
-}
-
-// AirQuality. Fields 3-19 are not described.
-type IOTTelemetry_AirQuality struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	AirQualityIndex  float32                `protobuf:"fixed32,1,opt,name=air_quality_index,json=airQualityIndex,proto3" json:"air_quality_index,omitempty"`
-	AirQualityPpb    int32                  `protobuf:"varint,2,opt,name=air_quality_ppb,json=airQualityPpb,proto3" json:"air_quality_ppb,omitempty"`
-	AirQualityStatus string                 `protobuf:"bytes,20,opt,name=air_quality_status,json=airQualityStatus,proto3" json:"air_quality_status,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_AirQuality) Reset() {
-	*x = IOTTelemetry_AirQuality{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[51]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_AirQuality) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_AirQuality) ProtoMessage() {}
-
-func (x *IOTTelemetry_AirQuality) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[51]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_AirQuality.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_AirQuality) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 11}
-}
-
-func (x *IOTTelemetry_AirQuality) GetAirQualityIndex() float32 {
-	if x != nil {
-		return x.AirQualityIndex
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_AirQuality) GetAirQualityPpb() int32 {
-	if x != nil {
-		return x.AirQualityPpb
-	}
-	return 0
-}
-
-func (x *IOTTelemetry_AirQuality) GetAirQualityStatus() string {
-	if x != nil {
-		return x.AirQualityStatus
-	}
-	return ""
-}
-
-type IOTTelemetry_CarbonEmissions struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Co2Ppm        int32                  `protobuf:"varint,1,opt,name=co2_ppm,json=co2Ppm,proto3" json:"co2_ppm,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_CarbonEmissions) Reset() {
-	*x = IOTTelemetry_CarbonEmissions{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[52]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_CarbonEmissions) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_CarbonEmissions) ProtoMessage() {}
-
-func (x *IOTTelemetry_CarbonEmissions) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[52]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_CarbonEmissions.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_CarbonEmissions) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 12}
-}
-
-func (x *IOTTelemetry_CarbonEmissions) GetCo2Ppm() int32 {
-	if x != nil {
-		return x.Co2Ppm
-	}
-	return 0
-}
-
-type IOTTelemetry_AmbientLight struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_AmbientLight) Reset() {
-	*x = IOTTelemetry_AmbientLight{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[53]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_AmbientLight) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_AmbientLight) ProtoMessage() {}
-
-func (x *IOTTelemetry_AmbientLight) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[53]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_AmbientLight.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_AmbientLight) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 13}
-}
-
-func (x *IOTTelemetry_AmbientLight) GetValueLx() int32 {
-	if x != nil {
-		return x.ValueLx
-	}
-	return 0
-}
-
-type IOTTelemetry_Voltage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ValueMv       float32                `protobuf:"fixed32,1,opt,name=value_mv,json=valueMv,proto3" json:"value_mv,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_Voltage) Reset() {
-	*x = IOTTelemetry_Voltage{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[54]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_Voltage) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_Voltage) ProtoMessage() {}
-
-func (x *IOTTelemetry_Voltage) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[54]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_Voltage.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_Voltage) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 14}
-}
-
-func (x *IOTTelemetry_Voltage) GetValueMv() float32 {
-	if x != nil {
-		return x.ValueMv
-	}
-	return 0
-}
-
-// IllumSolarCell and IllumSensor: the description gives value_lx without a
-// type; int32 is assumed, like AmbientLight.value_lx.
-type IOTTelemetry_IllumSolarCell struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_IllumSolarCell) Reset() {
-	*x = IOTTelemetry_IllumSolarCell{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[55]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_IllumSolarCell) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_IllumSolarCell) ProtoMessage() {}
-
-func (x *IOTTelemetry_IllumSolarCell) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[55]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_IllumSolarCell.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_IllumSolarCell) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 15}
-}
-
-func (x *IOTTelemetry_IllumSolarCell) GetValueLx() int32 {
-	if x != nil {
-		return x.ValueLx
-	}
-	return 0
-}
-
-type IOTTelemetry_IllumSensor struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_IllumSensor) Reset() {
-	*x = IOTTelemetry_IllumSensor{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[56]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_IllumSensor) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_IllumSensor) ProtoMessage() {}
-
-func (x *IOTTelemetry_IllumSensor) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[56]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_IllumSensor.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_IllumSensor) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 16}
-}
-
-func (x *IOTTelemetry_IllumSensor) GetValueLx() int32 {
-	if x != nil {
-		return x.ValueLx
-	}
-	return 0
-}
-
-type IOTTelemetry_OccupancyStatus struct {
-	state         protoimpl.MessageState              `protogen:"open.v1"`
-	Status        IOTTelemetry_OccupancyStatus_Status `protobuf:"varint,1,opt,name=status,proto3,enum=firehosego.cisco.v1.IOTTelemetry_OccupancyStatus_Status" json:"status,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_OccupancyStatus) Reset() {
-	*x = IOTTelemetry_OccupancyStatus{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[57]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_OccupancyStatus) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_OccupancyStatus) ProtoMessage() {}
-
-func (x *IOTTelemetry_OccupancyStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[57]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_OccupancyStatus.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_OccupancyStatus) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 17}
-}
-
-func (x *IOTTelemetry_OccupancyStatus) GetStatus() IOTTelemetry_OccupancyStatus_Status {
-	if x != nil {
-		return x.Status
-	}
-	return IOTTelemetry_OccupancyStatus_OCCUPIED
-}
-
-type IOTTelemetry_MagnetContact struct {
-	state         protoimpl.MessageState                 `protogen:"open.v1"`
-	ContactType   IOTTelemetry_MagnetContact_ContactType `protobuf:"varint,1,opt,name=contact_type,json=contactType,proto3,enum=firehosego.cisco.v1.IOTTelemetry_MagnetContact_ContactType" json:"contact_type,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_MagnetContact) Reset() {
-	*x = IOTTelemetry_MagnetContact{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[58]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_MagnetContact) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_MagnetContact) ProtoMessage() {}
-
-func (x *IOTTelemetry_MagnetContact) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[58]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_MagnetContact.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_MagnetContact) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 18}
-}
-
-func (x *IOTTelemetry_MagnetContact) GetContactType() IOTTelemetry_MagnetContact_ContactType {
-	if x != nil {
-		return x.ContactType
-	}
-	return IOTTelemetry_MagnetContact_OPEN
-}
-
-type IOTTelemetry_PushButton struct {
-	state              protoimpl.MessageState         `protogen:"open.v1"`
-	Action             IOTTelemetry_PushButton_Action `protobuf:"varint,1,opt,name=action,proto3,enum=firehosego.cisco.v1.IOTTelemetry_PushButton_Action" json:"action,omitempty"`
-	ActionButtonLabels []string                       `protobuf:"bytes,2,rep,name=action_button_labels,json=actionButtonLabels,proto3" json:"action_button_labels,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *IOTTelemetry_PushButton) Reset() {
-	*x = IOTTelemetry_PushButton{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[59]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *IOTTelemetry_PushButton) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*IOTTelemetry_PushButton) ProtoMessage() {}
-
-func (x *IOTTelemetry_PushButton) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[59]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use IOTTelemetry_PushButton.ProtoReflect.Descriptor instead.
-func (*IOTTelemetry_PushButton) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{21, 19}
-}
-
-func (x *IOTTelemetry_PushButton) GetAction() IOTTelemetry_PushButton_Action {
-	if x != nil {
-		return x.Action
-	}
-	return IOTTelemetry_PushButton_PBA_PRESS
-}
-
-func (x *IOTTelemetry_PushButton) GetActionButtonLabels() []string {
-	if x != nil {
-		return x.ActionButtonLabels
-	}
-	return nil
-}
-
-type CCXData_Telemetry struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Type  CCXTelemetryType       `protobuf:"varint,1,opt,name=type,proto3,enum=firehosego.cisco.v1.CCXTelemetryType" json:"type,omitempty"`
-	// Untyped in the description; string assumed.
-	Unit             string `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
-	Value            string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
-	LastReceivedTime int64  `protobuf:"varint,4,opt,name=last_received_time,json=lastReceivedTime,proto3" json:"last_received_time,omitempty"`
-	// Untyped in the description; string assumed.
-	LastReceivedSeqNum string `protobuf:"bytes,5,opt,name=last_received_seq_num,json=lastReceivedSeqNum,proto3" json:"last_received_seq_num,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *CCXData_Telemetry) Reset() {
-	*x = CCXData_Telemetry{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[60]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CCXData_Telemetry) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CCXData_Telemetry) ProtoMessage() {}
-
-func (x *CCXData_Telemetry) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[60]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CCXData_Telemetry.ProtoReflect.Descriptor instead.
-func (*CCXData_Telemetry) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{22, 0}
-}
-
-func (x *CCXData_Telemetry) GetType() CCXTelemetryType {
-	if x != nil {
-		return x.Type
-	}
-	return CCXTelemetryType_CCX_TELEMETRY_TYPE_0
-}
-
-func (x *CCXData_Telemetry) GetUnit() string {
-	if x != nil {
-		return x.Unit
-	}
-	return ""
-}
-
-func (x *CCXData_Telemetry) GetValue() string {
-	if x != nil {
-		return x.Value
-	}
-	return ""
-}
-
-func (x *CCXData_Telemetry) GetLastReceivedTime() int64 {
-	if x != nil {
-		return x.LastReceivedTime
-	}
-	return 0
-}
-
-func (x *CCXData_Telemetry) GetLastReceivedSeqNum() string {
-	if x != nil {
-		return x.LastReceivedSeqNum
-	}
-	return ""
-}
-
-// Battery: its fields are NOT known (elided in the description).
-type CCXData_Battery struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CCXData_Battery) Reset() {
-	*x = CCXData_Battery{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[61]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CCXData_Battery) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CCXData_Battery) ProtoMessage() {}
-
-func (x *CCXData_Battery) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[61]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CCXData_Battery.ProtoReflect.Descriptor instead.
-func (*CCXData_Battery) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{22, 1}
-}
-
-// Vendor: only field 3 is known; other fields are elided in the description.
-type CCXData_Vendor struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CCXData_Vendor) Reset() {
-	*x = CCXData_Vendor{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[62]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CCXData_Vendor) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CCXData_Vendor) ProtoMessage() {}
-
-func (x *CCXData_Vendor) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[62]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CCXData_Vendor.ProtoReflect.Descriptor instead.
-func (*CCXData_Vendor) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{22, 2}
-}
-
-func (x *CCXData_Vendor) GetData() []byte {
-	if x != nil {
-		return x.Data
-	}
-	return nil
-}
-
-type NetworkTelemetry_NetworkAvailability struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *NetworkTelemetry_NetworkAvailability) Reset() {
-	*x = NetworkTelemetry_NetworkAvailability{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[63]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *NetworkTelemetry_NetworkAvailability) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*NetworkTelemetry_NetworkAvailability) ProtoMessage() {}
-
-func (x *NetworkTelemetry_NetworkAvailability) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[63]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use NetworkTelemetry_NetworkAvailability.ProtoReflect.Descriptor instead.
-func (*NetworkTelemetry_NetworkAvailability) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28, 0}
-}
-
-type NetworkTelemetry_APTelemetry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *NetworkTelemetry_APTelemetry) Reset() {
-	*x = NetworkTelemetry_APTelemetry{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[64]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *NetworkTelemetry_APTelemetry) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*NetworkTelemetry_APTelemetry) ProtoMessage() {}
-
-func (x *NetworkTelemetry_APTelemetry) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[64]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use NetworkTelemetry_APTelemetry.ProtoReflect.Descriptor instead.
-func (*NetworkTelemetry_APTelemetry) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28, 1}
-}
-
-type NetworkTelemetry_NetworkPerformance struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *NetworkTelemetry_NetworkPerformance) Reset() {
-	*x = NetworkTelemetry_NetworkPerformance{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[65]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *NetworkTelemetry_NetworkPerformance) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*NetworkTelemetry_NetworkPerformance) ProtoMessage() {}
-
-func (x *NetworkTelemetry_NetworkPerformance) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[65]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use NetworkTelemetry_NetworkPerformance.ProtoReflect.Descriptor instead.
-func (*NetworkTelemetry_NetworkPerformance) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28, 2}
-}
-
-type NetworkTelemetry_NetworkHealth struct {
-	state               protoimpl.MessageState                  `protogen:"open.v1"`
-	NetworkAvailability []*NetworkTelemetry_NetworkAvailability `protobuf:"bytes,1,rep,name=network_availability,json=networkAvailability,proto3" json:"network_availability,omitempty"`
-	ApTelemetries       []*NetworkTelemetry_APTelemetry         `protobuf:"bytes,2,rep,name=ap_telemetries,json=apTelemetries,proto3" json:"ap_telemetries,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
-}
-
-func (x *NetworkTelemetry_NetworkHealth) Reset() {
-	*x = NetworkTelemetry_NetworkHealth{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[66]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *NetworkTelemetry_NetworkHealth) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*NetworkTelemetry_NetworkHealth) ProtoMessage() {}
-
-func (x *NetworkTelemetry_NetworkHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[66]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use NetworkTelemetry_NetworkHealth.ProtoReflect.Descriptor instead.
-func (*NetworkTelemetry_NetworkHealth) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{28, 3}
-}
-
-func (x *NetworkTelemetry_NetworkHealth) GetNetworkAvailability() []*NetworkTelemetry_NetworkAvailability {
-	if x != nil {
-		return x.NetworkAvailability
-	}
-	return nil
-}
-
-func (x *NetworkTelemetry_NetworkHealth) GetApTelemetries() []*NetworkTelemetry_APTelemetry {
-	if x != nil {
-		return x.ApTelemetries
-	}
-	return nil
-}
-
-// LocationAnchorInfo describes a BLE anchor. The description types only
-// frequency (int32), x/y/z_pos (string) and lat/lon (double); the other
-// fields are assumed to be strings.
-type LocationAnchorUpdate_LocationAnchorInfo struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Identifier string                 `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
-	Uuid       string                 `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
-	Major      string                 `protobuf:"bytes,3,opt,name=major,proto3" json:"major,omitempty"`
-	Minor      string                 `protobuf:"bytes,4,opt,name=minor,proto3" json:"minor,omitempty"`
-	TxPower    string                 `protobuf:"bytes,5,opt,name=tx_power,json=txPower,proto3" json:"tx_power,omitempty"`
-	AdvTxPower string                 `protobuf:"bytes,6,opt,name=adv_tx_power,json=advTxPower,proto3" json:"adv_tx_power,omitempty"`
-	Frequency  int32                  `protobuf:"varint,7,opt,name=frequency,proto3" json:"frequency,omitempty"`
-	// Positions are strings on the wire.
-	XPos          string  `protobuf:"bytes,8,opt,name=x_pos,json=xPos,proto3" json:"x_pos,omitempty"`
-	YPos          string  `protobuf:"bytes,9,opt,name=y_pos,json=yPos,proto3" json:"y_pos,omitempty"`
-	ZPos          string  `protobuf:"bytes,10,opt,name=z_pos,json=zPos,proto3" json:"z_pos,omitempty"`
-	Lat           float64 `protobuf:"fixed64,11,opt,name=lat,proto3" json:"lat,omitempty"`
-	Lon           float64 `protobuf:"fixed64,12,opt,name=lon,proto3" json:"lon,omitempty"`
-	MapId         string  `protobuf:"bytes,13,opt,name=map_id,json=mapId,proto3" json:"map_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *LocationAnchorUpdate_LocationAnchorInfo) Reset() {
-	*x = LocationAnchorUpdate_LocationAnchorInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[67]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LocationAnchorUpdate_LocationAnchorInfo) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LocationAnchorUpdate_LocationAnchorInfo) ProtoMessage() {}
-
-func (x *LocationAnchorUpdate_LocationAnchorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[67]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LocationAnchorUpdate_LocationAnchorInfo.ProtoReflect.Descriptor instead.
-func (*LocationAnchorUpdate_LocationAnchorInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{29, 0}
-}
-
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetIdentifier() string {
+func (x *LocationAnchorInfo) GetIdentifier() string {
 	if x != nil {
 		return x.Identifier
 	}
 	return ""
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetUuid() string {
+func (x *LocationAnchorInfo) GetUuid() string {
 	if x != nil {
 		return x.Uuid
 	}
 	return ""
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetMajor() string {
+func (x *LocationAnchorInfo) GetMajor() int32 {
 	if x != nil {
 		return x.Major
 	}
-	return ""
+	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetMinor() string {
+func (x *LocationAnchorInfo) GetMinor() int32 {
 	if x != nil {
 		return x.Minor
 	}
-	return ""
+	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetTxPower() string {
+func (x *LocationAnchorInfo) GetTxPower() int32 {
 	if x != nil {
 		return x.TxPower
 	}
-	return ""
+	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetAdvTxPower() string {
+func (x *LocationAnchorInfo) GetAdvTxPower() int32 {
 	if x != nil {
 		return x.AdvTxPower
 	}
-	return ""
+	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetFrequency() int32 {
+func (x *LocationAnchorInfo) GetFrequency() int32 {
 	if x != nil {
 		return x.Frequency
 	}
 	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetXPos() string {
+func (x *LocationAnchorInfo) GetXPos() string {
 	if x != nil {
 		return x.XPos
 	}
 	return ""
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetYPos() string {
+func (x *LocationAnchorInfo) GetYPos() string {
 	if x != nil {
 		return x.YPos
 	}
 	return ""
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetZPos() string {
+func (x *LocationAnchorInfo) GetZPos() string {
 	if x != nil {
 		return x.ZPos
 	}
 	return ""
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetLat() float64 {
+func (x *LocationAnchorInfo) GetLatitude() float64 {
 	if x != nil {
-		return x.Lat
+		return x.Latitude
 	}
 	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetLon() float64 {
+func (x *LocationAnchorInfo) GetLongitude() float64 {
 	if x != nil {
-		return x.Lon
+		return x.Longitude
 	}
 	return 0
 }
 
-func (x *LocationAnchorUpdate_LocationAnchorInfo) GetMapId() string {
+func (x *LocationAnchorInfo) GetMapId() string {
 	if x != nil {
 		return x.MapId
 	}
 	return ""
+}
+
+type CCXData struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	Telemetries              []*CCXData_Telemetry   `protobuf:"bytes,1,rep,name=telemetries,proto3" json:"telemetries,omitempty"`
+	Battery                  *CCXData_Battery       `protobuf:"bytes,2,opt,name=battery,proto3" json:"battery,omitempty"`
+	Vendor                   *CCXData_Vendor        `protobuf:"bytes,3,opt,name=vendor,proto3" json:"vendor,omitempty"`
+	LastBeaconTime           int64                  `protobuf:"varint,4,opt,name=last_beacon_time,json=lastBeaconTime,proto3" json:"last_beacon_time,omitempty"`
+	LastBeaconSequenceNumber int32                  `protobuf:"varint,5,opt,name=last_beacon_sequence_number,json=lastBeaconSequenceNumber,proto3" json:"last_beacon_sequence_number,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *CCXData) Reset() {
+	*x = CCXData{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CCXData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CCXData) ProtoMessage() {}
+
+func (x *CCXData) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CCXData.ProtoReflect.Descriptor instead.
+func (*CCXData) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CCXData) GetTelemetries() []*CCXData_Telemetry {
+	if x != nil {
+		return x.Telemetries
+	}
+	return nil
+}
+
+func (x *CCXData) GetBattery() *CCXData_Battery {
+	if x != nil {
+		return x.Battery
+	}
+	return nil
+}
+
+func (x *CCXData) GetVendor() *CCXData_Vendor {
+	if x != nil {
+		return x.Vendor
+	}
+	return nil
+}
+
+func (x *CCXData) GetLastBeaconTime() int64 {
+	if x != nil {
+		return x.LastBeaconTime
+	}
+	return 0
+}
+
+func (x *CCXData) GetLastBeaconSequenceNumber() int32 {
+	if x != nil {
+		return x.LastBeaconSequenceNumber
+	}
+	return 0
 }
 
 type NetworkStatusUpdate_ConnectorInfo struct {
@@ -7000,7 +5952,7 @@ type NetworkStatusUpdate_ConnectorInfo struct {
 
 func (x *NetworkStatusUpdate_ConnectorInfo) Reset() {
 	*x = NetworkStatusUpdate_ConnectorInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[68]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7012,7 +5964,7 @@ func (x *NetworkStatusUpdate_ConnectorInfo) String() string {
 func (*NetworkStatusUpdate_ConnectorInfo) ProtoMessage() {}
 
 func (x *NetworkStatusUpdate_ConnectorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[68]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7025,7 +5977,7 @@ func (x *NetworkStatusUpdate_ConnectorInfo) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use NetworkStatusUpdate_ConnectorInfo.ProtoReflect.Descriptor instead.
 func (*NetworkStatusUpdate_ConnectorInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30, 0}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1, 0}
 }
 
 func (x *NetworkStatusUpdate_ConnectorInfo) GetId() string {
@@ -7078,7 +6030,7 @@ type NetworkStatusUpdate_ControllerInfo struct {
 
 func (x *NetworkStatusUpdate_ControllerInfo) Reset() {
 	*x = NetworkStatusUpdate_ControllerInfo{}
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[69]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7090,7 +6042,7 @@ func (x *NetworkStatusUpdate_ControllerInfo) String() string {
 func (*NetworkStatusUpdate_ControllerInfo) ProtoMessage() {}
 
 func (x *NetworkStatusUpdate_ControllerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[69]
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7103,7 +6055,7 @@ func (x *NetworkStatusUpdate_ControllerInfo) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use NetworkStatusUpdate_ControllerInfo.ProtoReflect.Descriptor instead.
 func (*NetworkStatusUpdate_ControllerInfo) Descriptor() ([]byte, []int) {
-	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{30, 1}
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{1, 1}
 }
 
 func (x *NetworkStatusUpdate_ControllerInfo) GetId() string {
@@ -7155,17 +6107,1984 @@ func (x *NetworkStatusUpdate_ControllerInfo) GetType() string {
 	return ""
 }
 
+type IOTTelemetry_PushButton struct {
+	state              protoimpl.MessageState        `protogen:"open.v1"`
+	Action             IOTTelemetry_PushButtonAction `protobuf:"varint,1,opt,name=action,proto3,enum=firehosego.cisco.v1.IOTTelemetry_PushButtonAction" json:"action,omitempty"`
+	ActionButtonLabels []string                      `protobuf:"bytes,2,rep,name=action_button_labels,json=actionButtonLabels,proto3" json:"action_button_labels,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_PushButton) Reset() {
+	*x = IOTTelemetry_PushButton{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_PushButton) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_PushButton) ProtoMessage() {}
+
+func (x *IOTTelemetry_PushButton) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_PushButton.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_PushButton) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 0}
+}
+
+func (x *IOTTelemetry_PushButton) GetAction() IOTTelemetry_PushButtonAction {
+	if x != nil {
+		return x.Action
+	}
+	return IOTTelemetry_PBA_PRESS
+}
+
+func (x *IOTTelemetry_PushButton) GetActionButtonLabels() []string {
+	if x != nil {
+		return x.ActionButtonLabels
+	}
+	return nil
+}
+
+// TPData is telepresence (Webex device) sensor data. Its numbering is its
+// own, not TPPeopleCountUpdate's.
+type IOTTelemetry_TPData struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Presence             bool                   `protobuf:"varint,1,opt,name=presence,proto3" json:"presence,omitempty"`
+	PeopleCount          int64                  `protobuf:"varint,2,opt,name=people_count,json=peopleCount,proto3" json:"people_count,omitempty"`
+	StandbyState         int32                  `protobuf:"varint,3,opt,name=standby_state,json=standbyState,proto3" json:"standby_state,omitempty"`
+	AmbientNoise         int32                  `protobuf:"varint,4,opt,name=ambient_noise,json=ambientNoise,proto3" json:"ambient_noise,omitempty"`
+	DrynessScore         int32                  `protobuf:"varint,5,opt,name=dryness_score,json=drynessScore,proto3" json:"dryness_score,omitempty"`
+	ActiveCalls          int32                  `protobuf:"varint,6,opt,name=active_calls,json=activeCalls,proto3" json:"active_calls,omitempty"`
+	PresentationState    int32                  `protobuf:"varint,7,opt,name=presentation_state,json=presentationState,proto3" json:"presentation_state,omitempty"`
+	TimeStamp            int64                  `protobuf:"varint,8,opt,name=time_stamp,json=timeStamp,proto3" json:"time_stamp,omitempty"`
+	AirQualityIndex      float32                `protobuf:"fixed32,9,opt,name=air_quality_index,json=airQualityIndex,proto3" json:"air_quality_index,omitempty"`
+	TemperatureInCelsius float32                `protobuf:"fixed32,10,opt,name=temperature_in_celsius,json=temperatureInCelsius,proto3" json:"temperature_in_celsius,omitempty"`
+	HumidityInPercentage int32                  `protobuf:"varint,11,opt,name=humidity_in_percentage,json=humidityInPercentage,proto3" json:"humidity_in_percentage,omitempty"`
+	SoundLevel           int32                  `protobuf:"varint,12,opt,name=sound_level,json=soundLevel,proto3" json:"sound_level,omitempty"`
+	AmbientLight         string                 `protobuf:"bytes,13,opt,name=ambient_light,json=ambientLight,proto3" json:"ambient_light,omitempty"`
+	ReverberationTime    int32                  `protobuf:"varint,14,opt,name=reverberation_time,json=reverberationTime,proto3" json:"reverberation_time,omitempty"`
+	CloseProximity       bool                   `protobuf:"varint,15,opt,name=close_proximity,json=closeProximity,proto3" json:"close_proximity,omitempty"`
+	AirQualityStatus     string                 `protobuf:"bytes,16,opt,name=air_quality_status,json=airQualityStatus,proto3" json:"air_quality_status,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_TPData) Reset() {
+	*x = IOTTelemetry_TPData{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_TPData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_TPData) ProtoMessage() {}
+
+func (x *IOTTelemetry_TPData) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_TPData.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_TPData) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 1}
+}
+
+func (x *IOTTelemetry_TPData) GetPresence() bool {
+	if x != nil {
+		return x.Presence
+	}
+	return false
+}
+
+func (x *IOTTelemetry_TPData) GetPeopleCount() int64 {
+	if x != nil {
+		return x.PeopleCount
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetStandbyState() int32 {
+	if x != nil {
+		return x.StandbyState
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetAmbientNoise() int32 {
+	if x != nil {
+		return x.AmbientNoise
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetDrynessScore() int32 {
+	if x != nil {
+		return x.DrynessScore
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetActiveCalls() int32 {
+	if x != nil {
+		return x.ActiveCalls
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetPresentationState() int32 {
+	if x != nil {
+		return x.PresentationState
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetTimeStamp() int64 {
+	if x != nil {
+		return x.TimeStamp
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetAirQualityIndex() float32 {
+	if x != nil {
+		return x.AirQualityIndex
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetTemperatureInCelsius() float32 {
+	if x != nil {
+		return x.TemperatureInCelsius
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetHumidityInPercentage() int32 {
+	if x != nil {
+		return x.HumidityInPercentage
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetSoundLevel() int32 {
+	if x != nil {
+		return x.SoundLevel
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetAmbientLight() string {
+	if x != nil {
+		return x.AmbientLight
+	}
+	return ""
+}
+
+func (x *IOTTelemetry_TPData) GetReverberationTime() int32 {
+	if x != nil {
+		return x.ReverberationTime
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_TPData) GetCloseProximity() bool {
+	if x != nil {
+		return x.CloseProximity
+	}
+	return false
+}
+
+func (x *IOTTelemetry_TPData) GetAirQualityStatus() string {
+	if x != nil {
+		return x.AirQualityStatus
+	}
+	return ""
+}
+
+type IOTTelemetry_Humidity struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	HumidityInPercentage int32                  `protobuf:"varint,1,opt,name=humidity_in_percentage,json=humidityInPercentage,proto3" json:"humidity_in_percentage,omitempty"`
+	RawHumidity          int32                  `protobuf:"varint,2,opt,name=raw_humidity,json=rawHumidity,proto3" json:"raw_humidity,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Humidity) Reset() {
+	*x = IOTTelemetry_Humidity{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Humidity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Humidity) ProtoMessage() {}
+
+func (x *IOTTelemetry_Humidity) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Humidity.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Humidity) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 2}
+}
+
+func (x *IOTTelemetry_Humidity) GetHumidityInPercentage() int32 {
+	if x != nil {
+		return x.HumidityInPercentage
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Humidity) GetRawHumidity() int32 {
+	if x != nil {
+		return x.RawHumidity
+	}
+	return 0
+}
+
+type IOTTelemetry_AirQuality struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	AirQualityIndex  float32                `protobuf:"fixed32,1,opt,name=air_quality_index,json=airQualityIndex,proto3" json:"air_quality_index,omitempty"`
+	AirQualityPpb    int32                  `protobuf:"varint,2,opt,name=air_quality_ppb,json=airQualityPpb,proto3" json:"air_quality_ppb,omitempty"`
+	AirQualityStatus string                 `protobuf:"bytes,20,opt,name=air_quality_status,json=airQualityStatus,proto3" json:"air_quality_status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_AirQuality) Reset() {
+	*x = IOTTelemetry_AirQuality{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_AirQuality) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_AirQuality) ProtoMessage() {}
+
+func (x *IOTTelemetry_AirQuality) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_AirQuality.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_AirQuality) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 3}
+}
+
+func (x *IOTTelemetry_AirQuality) GetAirQualityIndex() float32 {
+	if x != nil {
+		return x.AirQualityIndex
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_AirQuality) GetAirQualityPpb() int32 {
+	if x != nil {
+		return x.AirQualityPpb
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_AirQuality) GetAirQualityStatus() string {
+	if x != nil {
+		return x.AirQualityStatus
+	}
+	return ""
+}
+
+type IOTTelemetry_CarbonEmissions struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Co2Ppm        int32                  `protobuf:"varint,1,opt,name=co2_ppm,json=co2Ppm,proto3" json:"co2_ppm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_CarbonEmissions) Reset() {
+	*x = IOTTelemetry_CarbonEmissions{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_CarbonEmissions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_CarbonEmissions) ProtoMessage() {}
+
+func (x *IOTTelemetry_CarbonEmissions) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_CarbonEmissions.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_CarbonEmissions) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 4}
+}
+
+func (x *IOTTelemetry_CarbonEmissions) GetCo2Ppm() int32 {
+	if x != nil {
+		return x.Co2Ppm
+	}
+	return 0
+}
+
+type IOTTelemetry_AmbientLight struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_AmbientLight) Reset() {
+	*x = IOTTelemetry_AmbientLight{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_AmbientLight) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_AmbientLight) ProtoMessage() {}
+
+func (x *IOTTelemetry_AmbientLight) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_AmbientLight.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_AmbientLight) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 5}
+}
+
+func (x *IOTTelemetry_AmbientLight) GetValueLx() int32 {
+	if x != nil {
+		return x.ValueLx
+	}
+	return 0
+}
+
+type IOTTelemetry_PIRTrigger struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Timestamp     int64                  `protobuf:"varint,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_PIRTrigger) Reset() {
+	*x = IOTTelemetry_PIRTrigger{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_PIRTrigger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_PIRTrigger) ProtoMessage() {}
+
+func (x *IOTTelemetry_PIRTrigger) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_PIRTrigger.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_PIRTrigger) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 6}
+}
+
+func (x *IOTTelemetry_PIRTrigger) GetTimestamp() int64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
+type IOTTelemetry_AirPressure struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pressure      float32                `protobuf:"fixed32,1,opt,name=pressure,proto3" json:"pressure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_AirPressure) Reset() {
+	*x = IOTTelemetry_AirPressure{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_AirPressure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_AirPressure) ProtoMessage() {}
+
+func (x *IOTTelemetry_AirPressure) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_AirPressure.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_AirPressure) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 7}
+}
+
+func (x *IOTTelemetry_AirPressure) GetPressure() float32 {
+	if x != nil {
+		return x.Pressure
+	}
+	return 0
+}
+
+type IOTTelemetry_VendorInfo struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ManufacturerId int32                  `protobuf:"varint,1,opt,name=manufacturer_id,json=manufacturerId,proto3" json:"manufacturer_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_VendorInfo) Reset() {
+	*x = IOTTelemetry_VendorInfo{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_VendorInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_VendorInfo) ProtoMessage() {}
+
+func (x *IOTTelemetry_VendorInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_VendorInfo.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_VendorInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 8}
+}
+
+func (x *IOTTelemetry_VendorInfo) GetManufacturerId() int32 {
+	if x != nil {
+		return x.ManufacturerId
+	}
+	return 0
+}
+
+type IOTTelemetry_Voltage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ValueMv       float32                `protobuf:"fixed32,1,opt,name=value_mv,json=valueMv,proto3" json:"value_mv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Voltage) Reset() {
+	*x = IOTTelemetry_Voltage{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Voltage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Voltage) ProtoMessage() {}
+
+func (x *IOTTelemetry_Voltage) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Voltage.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Voltage) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 9}
+}
+
+func (x *IOTTelemetry_Voltage) GetValueMv() float32 {
+	if x != nil {
+		return x.ValueMv
+	}
+	return 0
+}
+
+type IOTTelemetry_IllumSolarCell struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_IllumSolarCell) Reset() {
+	*x = IOTTelemetry_IllumSolarCell{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_IllumSolarCell) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_IllumSolarCell) ProtoMessage() {}
+
+func (x *IOTTelemetry_IllumSolarCell) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_IllumSolarCell.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_IllumSolarCell) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 10}
+}
+
+func (x *IOTTelemetry_IllumSolarCell) GetValueLx() int32 {
+	if x != nil {
+		return x.ValueLx
+	}
+	return 0
+}
+
+type IOTTelemetry_IllumSensor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ValueLx       int32                  `protobuf:"varint,1,opt,name=value_lx,json=valueLx,proto3" json:"value_lx,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_IllumSensor) Reset() {
+	*x = IOTTelemetry_IllumSensor{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_IllumSensor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_IllumSensor) ProtoMessage() {}
+
+func (x *IOTTelemetry_IllumSensor) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_IllumSensor.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_IllumSensor) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 11}
+}
+
+func (x *IOTTelemetry_IllumSensor) GetValueLx() int32 {
+	if x != nil {
+		return x.ValueLx
+	}
+	return 0
+}
+
+type IOTTelemetry_OccupancyStatus struct {
+	state         protoimpl.MessageState              `protogen:"open.v1"`
+	Status        IOTTelemetry_OccupancyStatus_Status `protobuf:"varint,1,opt,name=status,proto3,enum=firehosego.cisco.v1.IOTTelemetry_OccupancyStatus_Status" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_OccupancyStatus) Reset() {
+	*x = IOTTelemetry_OccupancyStatus{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_OccupancyStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_OccupancyStatus) ProtoMessage() {}
+
+func (x *IOTTelemetry_OccupancyStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_OccupancyStatus.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_OccupancyStatus) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 12}
+}
+
+func (x *IOTTelemetry_OccupancyStatus) GetStatus() IOTTelemetry_OccupancyStatus_Status {
+	if x != nil {
+		return x.Status
+	}
+	return IOTTelemetry_OccupancyStatus_OCCUPIED
+}
+
+type IOTTelemetry_MagnetContact struct {
+	state         protoimpl.MessageState                 `protogen:"open.v1"`
+	ContactType   IOTTelemetry_MagnetContact_ContactType `protobuf:"varint,1,opt,name=contact_type,json=contactType,proto3,enum=firehosego.cisco.v1.IOTTelemetry_MagnetContact_ContactType" json:"contact_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_MagnetContact) Reset() {
+	*x = IOTTelemetry_MagnetContact{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_MagnetContact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_MagnetContact) ProtoMessage() {}
+
+func (x *IOTTelemetry_MagnetContact) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_MagnetContact.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_MagnetContact) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 13}
+}
+
+func (x *IOTTelemetry_MagnetContact) GetContactType() IOTTelemetry_MagnetContact_ContactType {
+	if x != nil {
+		return x.ContactType
+	}
+	return IOTTelemetry_MagnetContact_OPEN
+}
+
+type IOTTelemetryIBeacon struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	BeaconMacAddress  string                 `protobuf:"bytes,1,opt,name=beacon_mac_address,json=beaconMacAddress,proto3" json:"beacon_mac_address,omitempty"`
+	Uuid              string                 `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	Major             int32                  `protobuf:"varint,3,opt,name=major,proto3" json:"major,omitempty"`
+	Minor             int32                  `protobuf:"varint,4,opt,name=minor,proto3" json:"minor,omitempty"`
+	AdvertizedTxPower int32                  `protobuf:"varint,5,opt,name=advertized_tx_power,json=advertizedTxPower,proto3" json:"advertized_tx_power,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *IOTTelemetryIBeacon) Reset() {
+	*x = IOTTelemetryIBeacon{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetryIBeacon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetryIBeacon) ProtoMessage() {}
+
+func (x *IOTTelemetryIBeacon) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetryIBeacon.ProtoReflect.Descriptor instead.
+func (*IOTTelemetryIBeacon) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 14}
+}
+
+func (x *IOTTelemetryIBeacon) GetBeaconMacAddress() string {
+	if x != nil {
+		return x.BeaconMacAddress
+	}
+	return ""
+}
+
+func (x *IOTTelemetryIBeacon) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *IOTTelemetryIBeacon) GetMajor() int32 {
+	if x != nil {
+		return x.Major
+	}
+	return 0
+}
+
+func (x *IOTTelemetryIBeacon) GetMinor() int32 {
+	if x != nil {
+		return x.Minor
+	}
+	return 0
+}
+
+func (x *IOTTelemetryIBeacon) GetAdvertizedTxPower() int32 {
+	if x != nil {
+		return x.AdvertizedTxPower
+	}
+	return 0
+}
+
+// Eddystone: one of the three frame kinds.
+type IOTTelemetry_Eddystone struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	BeaconMacAddress string                 `protobuf:"bytes,1,opt,name=beacon_mac_address,json=beaconMacAddress,proto3" json:"beacon_mac_address,omitempty"`
+	// Types that are valid to be assigned to Frame:
+	//
+	//	*IOTTelemetry_Eddystone_Uid
+	//	*IOTTelemetry_Eddystone_Namespace
+	//	*IOTTelemetry_Eddystone_Url
+	Frame         isIOTTelemetry_Eddystone_Frame `protobuf_oneof:"frame"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Eddystone) Reset() {
+	*x = IOTTelemetry_Eddystone{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Eddystone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Eddystone) ProtoMessage() {}
+
+func (x *IOTTelemetry_Eddystone) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Eddystone.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Eddystone) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 15}
+}
+
+func (x *IOTTelemetry_Eddystone) GetBeaconMacAddress() string {
+	if x != nil {
+		return x.BeaconMacAddress
+	}
+	return ""
+}
+
+func (x *IOTTelemetry_Eddystone) GetFrame() isIOTTelemetry_Eddystone_Frame {
+	if x != nil {
+		return x.Frame
+	}
+	return nil
+}
+
+func (x *IOTTelemetry_Eddystone) GetUid() string {
+	if x != nil {
+		if x, ok := x.Frame.(*IOTTelemetry_Eddystone_Uid); ok {
+			return x.Uid
+		}
+	}
+	return ""
+}
+
+func (x *IOTTelemetry_Eddystone) GetNamespace() string {
+	if x != nil {
+		if x, ok := x.Frame.(*IOTTelemetry_Eddystone_Namespace); ok {
+			return x.Namespace
+		}
+	}
+	return ""
+}
+
+func (x *IOTTelemetry_Eddystone) GetUrl() string {
+	if x != nil {
+		if x, ok := x.Frame.(*IOTTelemetry_Eddystone_Url); ok {
+			return x.Url
+		}
+	}
+	return ""
+}
+
+type isIOTTelemetry_Eddystone_Frame interface {
+	isIOTTelemetry_Eddystone_Frame()
+}
+
+type IOTTelemetry_Eddystone_Uid struct {
+	Uid string `protobuf:"bytes,2,opt,name=uid,proto3,oneof"`
+}
+
+type IOTTelemetry_Eddystone_Namespace struct {
+	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3,oneof"`
+}
+
+type IOTTelemetry_Eddystone_Url struct {
+	Url string `protobuf:"bytes,4,opt,name=url,proto3,oneof"`
+}
+
+func (*IOTTelemetry_Eddystone_Uid) isIOTTelemetry_Eddystone_Frame() {}
+
+func (*IOTTelemetry_Eddystone_Namespace) isIOTTelemetry_Eddystone_Frame() {}
+
+func (*IOTTelemetry_Eddystone_Url) isIOTTelemetry_Eddystone_Frame() {}
+
+type IOTTelemetry_Temperature struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	TemperatureInCelsius float64                `protobuf:"fixed64,1,opt,name=temperature_in_celsius,json=temperatureInCelsius,proto3" json:"temperature_in_celsius,omitempty"`
+	RawTemperature       float64                `protobuf:"fixed64,2,opt,name=raw_temperature,json=rawTemperature,proto3" json:"raw_temperature,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Temperature) Reset() {
+	*x = IOTTelemetry_Temperature{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Temperature) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Temperature) ProtoMessage() {}
+
+func (x *IOTTelemetry_Temperature) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Temperature.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Temperature) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 16}
+}
+
+func (x *IOTTelemetry_Temperature) GetTemperatureInCelsius() float64 {
+	if x != nil {
+		return x.TemperatureInCelsius
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Temperature) GetRawTemperature() float64 {
+	if x != nil {
+		return x.RawTemperature
+	}
+	return 0
+}
+
+type IOTTelemetry_Illuminance struct {
+	state         protoimpl.MessageState                   `protogen:"open.v1"`
+	Value         float64                                  `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	Unit          IOTTelemetry_Illuminance_IlluminanceUnit `protobuf:"varint,2,opt,name=unit,proto3,enum=firehosego.cisco.v1.IOTTelemetry_Illuminance_IlluminanceUnit" json:"unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Illuminance) Reset() {
+	*x = IOTTelemetry_Illuminance{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Illuminance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Illuminance) ProtoMessage() {}
+
+func (x *IOTTelemetry_Illuminance) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Illuminance.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Illuminance) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 17}
+}
+
+func (x *IOTTelemetry_Illuminance) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Illuminance) GetUnit() IOTTelemetry_Illuminance_IlluminanceUnit {
+	if x != nil {
+		return x.Unit
+	}
+	return IOTTelemetry_Illuminance_PERCENTAGE
+}
+
+type IOTTelemetry_Battery struct {
+	state         protoimpl.MessageState           `protogen:"open.v1"`
+	Value         float32                          `protobuf:"fixed32,1,opt,name=value,proto3" json:"value,omitempty"`
+	Unit          IOTTelemetry_Battery_BatteryUnit `protobuf:"varint,2,opt,name=unit,proto3,enum=firehosego.cisco.v1.IOTTelemetry_Battery_BatteryUnit" json:"unit,omitempty"`
+	LastRetrieved int64                            `protobuf:"varint,15,opt,name=last_retrieved,json=lastRetrieved,proto3" json:"last_retrieved,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Battery) Reset() {
+	*x = IOTTelemetry_Battery{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Battery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Battery) ProtoMessage() {}
+
+func (x *IOTTelemetry_Battery) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Battery.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Battery) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 18}
+}
+
+func (x *IOTTelemetry_Battery) GetValue() float32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Battery) GetUnit() IOTTelemetry_Battery_BatteryUnit {
+	if x != nil {
+		return x.Unit
+	}
+	return IOTTelemetry_Battery_PERCENTAGE
+}
+
+func (x *IOTTelemetry_Battery) GetLastRetrieved() int64 {
+	if x != nil {
+		return x.LastRetrieved
+	}
+	return 0
+}
+
+type IOTTelemetry_Accelerometer struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	X                     float64                `protobuf:"fixed64,1,opt,name=x,proto3" json:"x,omitempty"`
+	Y                     float64                `protobuf:"fixed64,2,opt,name=y,proto3" json:"y,omitempty"`
+	Z                     float64                `protobuf:"fixed64,3,opt,name=z,proto3" json:"z,omitempty"`
+	LastMovementTimestamp int64                  `protobuf:"varint,4,opt,name=last_movement_timestamp,json=lastMovementTimestamp,proto3" json:"last_movement_timestamp,omitempty"`
+	Counter               int32                  `protobuf:"varint,5,opt,name=counter,proto3" json:"counter,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_Accelerometer) Reset() {
+	*x = IOTTelemetry_Accelerometer{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_Accelerometer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_Accelerometer) ProtoMessage() {}
+
+func (x *IOTTelemetry_Accelerometer) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_Accelerometer.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_Accelerometer) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 19}
+}
+
+func (x *IOTTelemetry_Accelerometer) GetX() float64 {
+	if x != nil {
+		return x.X
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Accelerometer) GetY() float64 {
+	if x != nil {
+		return x.Y
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Accelerometer) GetZ() float64 {
+	if x != nil {
+		return x.Z
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Accelerometer) GetLastMovementTimestamp() int64 {
+	if x != nil {
+		return x.LastMovementTimestamp
+	}
+	return 0
+}
+
+func (x *IOTTelemetry_Accelerometer) GetCounter() int32 {
+	if x != nil {
+		return x.Counter
+	}
+	return 0
+}
+
+type IOTTelemetry_LastUserAction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          IOTActionType          `protobuf:"varint,1,opt,name=type,proto3,enum=firehosego.cisco.v1.IOTActionType" json:"type,omitempty"`
+	Timestamp     int64                  `protobuf:"varint,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IOTTelemetry_LastUserAction) Reset() {
+	*x = IOTTelemetry_LastUserAction{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IOTTelemetry_LastUserAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IOTTelemetry_LastUserAction) ProtoMessage() {}
+
+func (x *IOTTelemetry_LastUserAction) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IOTTelemetry_LastUserAction.ProtoReflect.Descriptor instead.
+func (*IOTTelemetry_LastUserAction) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{5, 20}
+}
+
+func (x *IOTTelemetry_LastUserAction) GetType() IOTActionType {
+	if x != nil {
+		return x.Type
+	}
+	return IOTActionType_IOT_ACTION_UNKNOWN
+}
+
+func (x *IOTTelemetry_LastUserAction) GetTimestamp() int64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
+type UserPresence_UserCount struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	UsersWithUserId    int32                  `protobuf:"varint,1,opt,name=users_with_user_id,json=usersWithUserId,proto3" json:"users_with_user_id,omitempty"`
+	UsersWithoutUserId int32                  `protobuf:"varint,2,opt,name=users_without_user_id,json=usersWithoutUserId,proto3" json:"users_without_user_id,omitempty"`
+	TotalUsers         int32                  `protobuf:"varint,3,opt,name=total_users,json=totalUsers,proto3" json:"total_users,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *UserPresence_UserCount) Reset() {
+	*x = UserPresence_UserCount{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserPresence_UserCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserPresence_UserCount) ProtoMessage() {}
+
+func (x *UserPresence_UserCount) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserPresence_UserCount.ProtoReflect.Descriptor instead.
+func (*UserPresence_UserCount) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{10, 0}
+}
+
+func (x *UserPresence_UserCount) GetUsersWithUserId() int32 {
+	if x != nil {
+		return x.UsersWithUserId
+	}
+	return 0
+}
+
+func (x *UserPresence_UserCount) GetUsersWithoutUserId() int32 {
+	if x != nil {
+		return x.UsersWithoutUserId
+	}
+	return 0
+}
+
+func (x *UserPresence_UserCount) GetTotalUsers() int32 {
+	if x != nil {
+		return x.TotalUsers
+	}
+	return 0
+}
+
+type Device_DHCPProfileInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	DcProfileName     string                 `protobuf:"bytes,1,opt,name=dc_profile_name,json=dcProfileName,proto3" json:"dc_profile_name,omitempty"`
+	DcDeviceClassTag  string                 `protobuf:"bytes,2,opt,name=dc_device_class_tag,json=dcDeviceClassTag,proto3" json:"dc_device_class_tag,omitempty"`
+	DcCertaintyMetric string                 `protobuf:"bytes,3,opt,name=dc_certainty_metric,json=dcCertaintyMetric,proto3" json:"dc_certainty_metric,omitempty"`
+	DcProtocolMap     string                 `protobuf:"bytes,4,opt,name=dc_protocol_map,json=dcProtocolMap,proto3" json:"dc_protocol_map,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Device_DHCPProfileInfo) Reset() {
+	*x = Device_DHCPProfileInfo{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Device_DHCPProfileInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Device_DHCPProfileInfo) ProtoMessage() {}
+
+func (x *Device_DHCPProfileInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Device_DHCPProfileInfo.ProtoReflect.Descriptor instead.
+func (*Device_DHCPProfileInfo) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{20, 0}
+}
+
+func (x *Device_DHCPProfileInfo) GetDcProfileName() string {
+	if x != nil {
+		return x.DcProfileName
+	}
+	return ""
+}
+
+func (x *Device_DHCPProfileInfo) GetDcDeviceClassTag() string {
+	if x != nil {
+		return x.DcDeviceClassTag
+	}
+	return ""
+}
+
+func (x *Device_DHCPProfileInfo) GetDcCertaintyMetric() string {
+	if x != nil {
+		return x.DcCertaintyMetric
+	}
+	return ""
+}
+
+func (x *Device_DHCPProfileInfo) GetDcProtocolMap() string {
+	if x != nil {
+		return x.DcProtocolMap
+	}
+	return ""
+}
+
+type LocationDetails_Metadata struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Values        []string               `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationDetails_Metadata) Reset() {
+	*x = LocationDetails_Metadata{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationDetails_Metadata) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationDetails_Metadata) ProtoMessage() {}
+
+func (x *LocationDetails_Metadata) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationDetails_Metadata.ProtoReflect.Descriptor instead.
+func (*LocationDetails_Metadata) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{26, 0}
+}
+
+func (x *LocationDetails_Metadata) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *LocationDetails_Metadata) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+type NetworkTelemetry_NetworkHealth struct {
+	state               protoimpl.MessageState                                `protogen:"open.v1"`
+	NetworkAvailability []*NetworkTelemetry_NetworkHealth_NetworkAvailability `protobuf:"bytes,1,rep,name=network_availability,json=networkAvailability,proto3" json:"network_availability,omitempty"`
+	ApTelemetries       []*NetworkTelemetry_NetworkHealth_APTelemetry         `protobuf:"bytes,2,rep,name=ap_telemetries,json=apTelemetries,proto3" json:"ap_telemetries,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *NetworkTelemetry_NetworkHealth) Reset() {
+	*x = NetworkTelemetry_NetworkHealth{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkTelemetry_NetworkHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkTelemetry_NetworkHealth) ProtoMessage() {}
+
+func (x *NetworkTelemetry_NetworkHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkTelemetry_NetworkHealth.ProtoReflect.Descriptor instead.
+func (*NetworkTelemetry_NetworkHealth) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31, 0}
+}
+
+func (x *NetworkTelemetry_NetworkHealth) GetNetworkAvailability() []*NetworkTelemetry_NetworkHealth_NetworkAvailability {
+	if x != nil {
+		return x.NetworkAvailability
+	}
+	return nil
+}
+
+func (x *NetworkTelemetry_NetworkHealth) GetApTelemetries() []*NetworkTelemetry_NetworkHealth_APTelemetry {
+	if x != nil {
+		return x.ApTelemetries
+	}
+	return nil
+}
+
+type NetworkTelemetry_NetworkPerformance struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	AvgUploadBandwidthMbps   float64                `protobuf:"fixed64,1,opt,name=avg_upload_bandwidth_mbps,json=avgUploadBandwidthMbps,proto3" json:"avg_upload_bandwidth_mbps,omitempty"`
+	AvgDownloadBandwidthMbps float64                `protobuf:"fixed64,2,opt,name=avg_download_bandwidth_mbps,json=avgDownloadBandwidthMbps,proto3" json:"avg_download_bandwidth_mbps,omitempty"`
+	AvgPacketLossPercentage  float64                `protobuf:"fixed64,3,opt,name=avg_packet_loss_percentage,json=avgPacketLossPercentage,proto3" json:"avg_packet_loss_percentage,omitempty"`
+	AvgRttMs                 int32                  `protobuf:"varint,4,opt,name=avg_rtt_ms,json=avgRttMs,proto3" json:"avg_rtt_ms,omitempty"`
+	AvgDnsLookupTimeMs       int32                  `protobuf:"varint,5,opt,name=avg_dns_lookup_time_ms,json=avgDnsLookupTimeMs,proto3" json:"avg_dns_lookup_time_ms,omitempty"`
+	Band                     string                 `protobuf:"bytes,6,opt,name=band,proto3" json:"band,omitempty"`
+	Jitter                   float64                `protobuf:"fixed64,7,opt,name=jitter,proto3" json:"jitter,omitempty"`
+	Mos                      float64                `protobuf:"fixed64,8,opt,name=mos,proto3" json:"mos,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) Reset() {
+	*x = NetworkTelemetry_NetworkPerformance{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkTelemetry_NetworkPerformance) ProtoMessage() {}
+
+func (x *NetworkTelemetry_NetworkPerformance) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkTelemetry_NetworkPerformance.ProtoReflect.Descriptor instead.
+func (*NetworkTelemetry_NetworkPerformance) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31, 1}
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetAvgUploadBandwidthMbps() float64 {
+	if x != nil {
+		return x.AvgUploadBandwidthMbps
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetAvgDownloadBandwidthMbps() float64 {
+	if x != nil {
+		return x.AvgDownloadBandwidthMbps
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetAvgPacketLossPercentage() float64 {
+	if x != nil {
+		return x.AvgPacketLossPercentage
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetAvgRttMs() int32 {
+	if x != nil {
+		return x.AvgRttMs
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetAvgDnsLookupTimeMs() int32 {
+	if x != nil {
+		return x.AvgDnsLookupTimeMs
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetBand() string {
+	if x != nil {
+		return x.Band
+	}
+	return ""
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetJitter() float64 {
+	if x != nil {
+		return x.Jitter
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkPerformance) GetMos() float64 {
+	if x != nil {
+		return x.Mos
+	}
+	return 0
+}
+
+type NetworkTelemetry_NetworkHealth_NetworkAvailability struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	NumOfTests                 int32                  `protobuf:"varint,1,opt,name=num_of_tests,json=numOfTests,proto3" json:"num_of_tests,omitempty"`
+	NumOfSuccess               int32                  `protobuf:"varint,2,opt,name=num_of_success,json=numOfSuccess,proto3" json:"num_of_success,omitempty"`
+	SuccessPercentage          float64                `protobuf:"fixed64,3,opt,name=success_percentage,json=successPercentage,proto3" json:"success_percentage,omitempty"`
+	NumOfDnsLookup             int32                  `protobuf:"varint,4,opt,name=num_of_dns_lookup,json=numOfDnsLookup,proto3" json:"num_of_dns_lookup,omitempty"`
+	NumOfDnsLookupSuccess      int32                  `protobuf:"varint,5,opt,name=num_of_dns_lookup_success,json=numOfDnsLookupSuccess,proto3" json:"num_of_dns_lookup_success,omitempty"`
+	DnsLookupSuccessPercentage float64                `protobuf:"fixed64,6,opt,name=dns_lookup_success_percentage,json=dnsLookupSuccessPercentage,proto3" json:"dns_lookup_success_percentage,omitempty"`
+	Band                       string                 `protobuf:"bytes,7,opt,name=band,proto3" json:"band,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) Reset() {
+	*x = NetworkTelemetry_NetworkHealth_NetworkAvailability{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkTelemetry_NetworkHealth_NetworkAvailability) ProtoMessage() {}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkTelemetry_NetworkHealth_NetworkAvailability.ProtoReflect.Descriptor instead.
+func (*NetworkTelemetry_NetworkHealth_NetworkAvailability) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31, 0, 0}
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetNumOfTests() int32 {
+	if x != nil {
+		return x.NumOfTests
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetNumOfSuccess() int32 {
+	if x != nil {
+		return x.NumOfSuccess
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetSuccessPercentage() float64 {
+	if x != nil {
+		return x.SuccessPercentage
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetNumOfDnsLookup() int32 {
+	if x != nil {
+		return x.NumOfDnsLookup
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetNumOfDnsLookupSuccess() int32 {
+	if x != nil {
+		return x.NumOfDnsLookupSuccess
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetDnsLookupSuccessPercentage() float64 {
+	if x != nil {
+		return x.DnsLookupSuccessPercentage
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_NetworkAvailability) GetBand() string {
+	if x != nil {
+		return x.Band
+	}
+	return ""
+}
+
+type NetworkTelemetry_NetworkHealth_APTelemetry struct {
+	state           protoimpl.MessageState                         `protogen:"open.v1"`
+	ApTelemetryType NetworkTelemetry_NetworkHealth_APTelemetryType `protobuf:"varint,1,opt,name=ap_telemetry_type,json=apTelemetryType,proto3,enum=firehosego.cisco.v1.NetworkTelemetry_NetworkHealth_APTelemetryType" json:"ap_telemetry_type,omitempty"`
+	Average         float64                                        `protobuf:"fixed64,2,opt,name=average,proto3" json:"average,omitempty"`
+	Min             int32                                          `protobuf:"varint,3,opt,name=min,proto3" json:"min,omitempty"`
+	Max             int32                                          `protobuf:"varint,4,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) Reset() {
+	*x = NetworkTelemetry_NetworkHealth_APTelemetry{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkTelemetry_NetworkHealth_APTelemetry) ProtoMessage() {}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkTelemetry_NetworkHealth_APTelemetry.ProtoReflect.Descriptor instead.
+func (*NetworkTelemetry_NetworkHealth_APTelemetry) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{31, 0, 1}
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) GetApTelemetryType() NetworkTelemetry_NetworkHealth_APTelemetryType {
+	if x != nil {
+		return x.ApTelemetryType
+	}
+	return NetworkTelemetry_NetworkHealth_NONE
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) GetAverage() float64 {
+	if x != nil {
+		return x.Average
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) GetMin() int32 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *NetworkTelemetry_NetworkHealth_APTelemetry) GetMax() int32 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+type CCXData_Telemetry struct {
+	state              protoimpl.MessageState             `protogen:"open.v1"`
+	Type               CCXData_Telemetry_CCXTelemetryType `protobuf:"varint,1,opt,name=type,proto3,enum=firehosego.cisco.v1.CCXData_Telemetry_CCXTelemetryType" json:"type,omitempty"`
+	Unit               string                             `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	Value              string                             `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	LastReceivedTime   int64                              `protobuf:"varint,4,opt,name=last_received_time,json=lastReceivedTime,proto3" json:"last_received_time,omitempty"`
+	LastReceivedSeqNum int32                              `protobuf:"varint,5,opt,name=last_received_seq_num,json=lastReceivedSeqNum,proto3" json:"last_received_seq_num,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CCXData_Telemetry) Reset() {
+	*x = CCXData_Telemetry{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CCXData_Telemetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CCXData_Telemetry) ProtoMessage() {}
+
+func (x *CCXData_Telemetry) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CCXData_Telemetry.ProtoReflect.Descriptor instead.
+func (*CCXData_Telemetry) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{42, 0}
+}
+
+func (x *CCXData_Telemetry) GetType() CCXData_Telemetry_CCXTelemetryType {
+	if x != nil {
+		return x.Type
+	}
+	return CCXData_Telemetry_CCX_TELEMETRY_TEMPERATURE
+}
+
+func (x *CCXData_Telemetry) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *CCXData_Telemetry) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *CCXData_Telemetry) GetLastReceivedTime() int64 {
+	if x != nil {
+		return x.LastReceivedTime
+	}
+	return 0
+}
+
+func (x *CCXData_Telemetry) GetLastReceivedSeqNum() int32 {
+	if x != nil {
+		return x.LastReceivedSeqNum
+	}
+	return 0
+}
+
+type CCXData_Battery struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Tolerance          int32                  `protobuf:"varint,1,opt,name=tolerance,proto3" json:"tolerance,omitempty"`
+	PercentRemaining   int32                  `protobuf:"varint,2,opt,name=percent_remaining,json=percentRemaining,proto3" json:"percent_remaining,omitempty"`
+	DaysRemaining      int32                  `protobuf:"varint,3,opt,name=days_remaining,json=daysRemaining,proto3" json:"days_remaining,omitempty"`
+	Age                int64                  `protobuf:"varint,4,opt,name=age,proto3" json:"age,omitempty"`
+	LastReceivedTime   int64                  `protobuf:"varint,5,opt,name=last_received_time,json=lastReceivedTime,proto3" json:"last_received_time,omitempty"`
+	LastReceivedSeqNum int32                  `protobuf:"varint,6,opt,name=last_received_seq_num,json=lastReceivedSeqNum,proto3" json:"last_received_seq_num,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CCXData_Battery) Reset() {
+	*x = CCXData_Battery{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CCXData_Battery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CCXData_Battery) ProtoMessage() {}
+
+func (x *CCXData_Battery) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CCXData_Battery.ProtoReflect.Descriptor instead.
+func (*CCXData_Battery) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{42, 1}
+}
+
+func (x *CCXData_Battery) GetTolerance() int32 {
+	if x != nil {
+		return x.Tolerance
+	}
+	return 0
+}
+
+func (x *CCXData_Battery) GetPercentRemaining() int32 {
+	if x != nil {
+		return x.PercentRemaining
+	}
+	return 0
+}
+
+func (x *CCXData_Battery) GetDaysRemaining() int32 {
+	if x != nil {
+		return x.DaysRemaining
+	}
+	return 0
+}
+
+func (x *CCXData_Battery) GetAge() int64 {
+	if x != nil {
+		return x.Age
+	}
+	return 0
+}
+
+func (x *CCXData_Battery) GetLastReceivedTime() int64 {
+	if x != nil {
+		return x.LastReceivedTime
+	}
+	return 0
+}
+
+func (x *CCXData_Battery) GetLastReceivedSeqNum() int32 {
+	if x != nil {
+		return x.LastReceivedSeqNum
+	}
+	return 0
+}
+
+type CCXData_Vendor struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Id                 int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	ElementId          int32                  `protobuf:"varint,2,opt,name=element_id,json=elementId,proto3" json:"element_id,omitempty"`
+	Data               []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	LastReceivedTime   int64                  `protobuf:"varint,4,opt,name=last_received_time,json=lastReceivedTime,proto3" json:"last_received_time,omitempty"`
+	LastReceivedSeqNum int32                  `protobuf:"varint,5,opt,name=last_received_seq_num,json=lastReceivedSeqNum,proto3" json:"last_received_seq_num,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CCXData_Vendor) Reset() {
+	*x = CCXData_Vendor{}
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CCXData_Vendor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CCXData_Vendor) ProtoMessage() {}
+
+func (x *CCXData_Vendor) ProtoReflect() protoreflect.Message {
+	mi := &file_firehosego_cisco_v1_firehose_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CCXData_Vendor.ProtoReflect.Descriptor instead.
+func (*CCXData_Vendor) Descriptor() ([]byte, []int) {
+	return file_firehosego_cisco_v1_firehose_proto_rawDescGZIP(), []int{42, 2}
+}
+
+func (x *CCXData_Vendor) GetId() int32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CCXData_Vendor) GetElementId() int32 {
+	if x != nil {
+		return x.ElementId
+	}
+	return 0
+}
+
+func (x *CCXData_Vendor) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *CCXData_Vendor) GetLastReceivedTime() int64 {
+	if x != nil {
+		return x.LastReceivedTime
+	}
+	return 0
+}
+
+func (x *CCXData_Vendor) GetLastReceivedSeqNum() int32 {
+	if x != nil {
+		return x.LastReceivedSeqNum
+	}
+	return 0
+}
+
 var File_firehosego_cisco_v1_firehose_proto protoreflect.FileDescriptor
 
 const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\n" +
-	"\"firehosego/cisco/v1/firehose.proto\x12\x13firehosego.cisco.v1\"\xa5\x01\n" +
-	"\x13EventsStreamRequest\x12#\n" +
-	"\rmin_partition\x18\x01 \x01(\x05R\fminPartition\x12#\n" +
-	"\rmax_partition\x18\x02 \x01(\x05R\fmaxPartition\x12%\n" +
-	"\x0efrom_timestamp\x18\x03 \x01(\x03R\rfromTimestamp\x12\x1d\n" +
-	"\n" +
-	"replica_id\x18\x04 \x01(\x05R\treplicaId\"\xff\r\n" +
+	"\"firehosego/cisco/v1/firehose.proto\x12\x13firehosego.cisco.v1\"\xff\r\n" +
 	"\vEventRecord\x12\x1d\n" +
 	"\n" +
 	"record_uid\x18\x01 \x01(\tR\trecordUid\x12)\n" +
@@ -7195,145 +8114,250 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\x11network_telemetry\x18\x1d \x01(\v2%.firehosego.cisco.v1.NetworkTelemetryH\x00R\x10networkTelemetry\x12a\n" +
 	"\x16location_anchor_update\x18\x1e \x01(\v2).firehosego.cisco.v1.LocationAnchorUpdateH\x00R\x14locationAnchorUpdate\x12^\n" +
 	"\x15network_status_update\x18\x1f \x01(\v2(.firehosego.cisco.v1.NetworkStatusUpdateH\x00R\x13networkStatusUpdateB\a\n" +
-	"\x05event\"\x8f\b\n" +
-	"\x06Device\x12\x1b\n" +
-	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x12\n" +
-	"\x04tags\x18\x03 \x03(\tR\x04tags\x12\x16\n" +
-	"\x06mobile\x18\x04 \x01(\tR\x06mobile\x12\x14\n" +
-	"\x05email\x18\x05 \x01(\tR\x05email\x123\n" +
-	"\x06gender\x18\x06 \x01(\x0e2\x1b.firehosego.cisco.v1.GenderR\x06gender\x12\x1d\n" +
+	"\x05event\"\xe1\a\n" +
+	"\x13NetworkStatusUpdate\x12[\n" +
+	"\vdevice_type\x18\x01 \x01(\x0e2:.firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceTypeR\n" +
+	"deviceType\x12T\n" +
+	"\x06status\x18\x02 \x01(\x0e2<.firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatusR\x06status\x12\x1d\n" +
 	"\n" +
-	"first_name\x18\a \x01(\tR\tfirstName\x12\x1b\n" +
-	"\tlast_name\x18\b \x01(\tR\blastName\x12\x1f\n" +
-	"\vpostal_code\x18\t \x01(\tR\n" +
-	"postalCode\x12:\n" +
-	"\aopt_ins\x18\n" +
-	" \x03(\x0e2!.firehosego.cisco.v1.Device.OptInR\x06optIns\x12>\n" +
+	"last_heard\x18\x03 \x01(\x03R\tlastHeard\x12_\n" +
+	"\x0econnector_info\x18\x04 \x01(\v26.firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfoH\x00R\rconnectorInfo\x12b\n" +
+	"\x0fcontroller_info\x18\x05 \x01(\v27.firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfoH\x00R\x0econtrollerInfo\x1a\x9a\x01\n" +
+	"\rConnectorInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"attributes\x18\v \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
-	"attributes\x12\x1f\n" +
-	"\vmac_address\x18\f \x01(\tR\n" +
-	"macAddress\x12\"\n" +
-	"\fmanufacturer\x18\r \x01(\tR\fmanufacturer\x12\x0e\n" +
-	"\x02os\x18\x0e \x01(\tR\x02os\x12\x1d\n" +
+	"ip_address\x18\x03 \x01(\tR\tipAddress\x12\x1f\n" +
+	"\vova_version\x18\x04 \x01(\tR\n" +
+	"ovaVersion\x12%\n" +
+	"\x0edocker_version\x18\x05 \x01(\tR\rdockerVersion\x1a\xcb\x01\n" +
+	"\x0eControllerInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"os_version\x18\x0f \x01(\tR\tosVersion\x123\n" +
-	"\x04type\x18\x10 \x01(\x0e2\x1f.firehosego.cisco.v1.DeviceTypeR\x04type\x12V\n" +
-	"\x13social_network_info\x18\x11 \x03(\v2&.firehosego.cisco.v1.SocialNetworkInfoR\x11socialNetworkInfo\x12!\n" +
-	"\fdevice_model\x18\x12 \x01(\tR\vdeviceModel\x12W\n" +
-	"\x11dhcp_profile_info\x18\x13 \x01(\v2+.firehosego.cisco.v1.Device.DHCPProfileInfoR\x0fdhcpProfileInfo\x1a\xc0\x01\n" +
-	"\x0fDHCPProfileInfo\x12&\n" +
-	"\x0fdc_profile_name\x18\x01 \x01(\tR\rdcProfileName\x12-\n" +
-	"\x13dc_device_class_tag\x18\x02 \x01(\tR\x10dcDeviceClassTag\x12.\n" +
-	"\x13dc_certainty_metric\x18\x03 \x01(\tR\x11dcCertaintyMetric\x12&\n" +
-	"\x0fdc_protocol_map\x18\x04 \x01(\tR\rdcProtocolMap\"?\n" +
-	"\x05OptIn\x12\x11\n" +
-	"\rMOBILE_NUMBER\x10\x00\x12\t\n" +
-	"\x05EMAIL\x10\x01\x12\x18\n" +
-	"\x14TERMS_AND_CONDITIONS\x10\x02\"7\n" +
-	"\tAttribute\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06values\x18\x02 \x03(\tR\x06values\"\x13\n" +
-	"\x11SocialNetworkInfo\"\xaa\x03\n" +
-	"\x04User\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
+	"ip_address\x18\x03 \x01(\tR\tipAddress\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\x12!\n" +
+	"\fconnector_id\x18\x05 \x01(\tR\vconnectorId\x12%\n" +
+	"\x0econnector_name\x18\x06 \x01(\tR\rconnectorName\x12\x12\n" +
+	"\x04type\x18\a \x01(\tR\x04type\"K\n" +
+	"\x11NetworkDeviceType\x12\x0f\n" +
+	"\vNDT_UNKNOWN\x10\x00\x12\x11\n" +
+	"\rNDT_CONNECTOR\x10\x01\x12\x12\n" +
+	"\x0eNDT_CONTROLLER\x10\x02\"q\n" +
+	"\x13NetworkDeviceStatus\x12\x0f\n" +
+	"\vNDS_UNKNOWN\x10\x00\x12\x11\n" +
+	"\rNDS_CONNECTED\x10\x01\x12\x14\n" +
+	"\x10NDS_DISCONNECTED\x10\x02\x12\x0e\n" +
 	"\n" +
-	"device_ids\x18\x02 \x03(\tR\tdeviceIds\x12\x12\n" +
-	"\x04tags\x18\x03 \x03(\tR\x04tags\x12\x16\n" +
-	"\x06mobile\x18\x04 \x01(\tR\x06mobile\x12\x14\n" +
-	"\x05email\x18\x05 \x01(\tR\x05email\x123\n" +
-	"\x06gender\x18\x06 \x01(\x0e2\x1b.firehosego.cisco.v1.GenderR\x06gender\x12\x1d\n" +
+	"NDS_ACTIVE\x10\x03\x12\x10\n" +
+	"\fNDS_INACTIVE\x10\x04B\b\n" +
+	"\x06device\"\x9e\x03\n" +
 	"\n" +
-	"first_name\x18\a \x01(\tR\tfirstName\x12\x1b\n" +
-	"\tlast_name\x18\b \x01(\tR\blastName\x12\x1f\n" +
-	"\vpostal_code\x18\t \x01(\tR\n" +
-	"postalCode\x12>\n" +
+	"DeviceInfo\x12C\n" +
+	"\vdevice_type\x18\x01 \x01(\x0e2\".firehosego.cisco.v1.IOTDeviceTypeR\n" +
+	"deviceType\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12,\n" +
+	"\x12device_mac_address\x18\x03 \x01(\tR\x10deviceMacAddress\x12\x14\n" +
+	"\x05group\x18\x04 \x03(\tR\x05group\x12\x1f\n" +
+	"\vdevice_name\x18\x05 \x01(\tR\n" +
+	"deviceName\x12)\n" +
+	"\x10firmware_version\x18\x06 \x01(\tR\x0ffirmwareVersion\x12\"\n" +
+	"\rraw_device_id\x18\a \x01(\tR\vrawDeviceId\x12\"\n" +
+	"\fmanufacturer\x18\b \x01(\tR\fmanufacturer\x12\x1d\n" +
 	"\n" +
-	"attributes\x18\n" +
-	" \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
-	"attributes\x12V\n" +
-	"\x13social_network_info\x18\v \x03(\v2&.firehosego.cisco.v1.SocialNetworkInfoR\x11socialNetworkInfo\"\x9a\x02\n" +
-	"\bLocation\x12\x1f\n" +
-	"\vlocation_id\x18\x01 \x01(\tR\n" +
-	"locationId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
-	"\x17inferred_location_types\x18\x03 \x03(\tR\x15inferredLocationTypes\x125\n" +
-	"\x06parent\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\x06parent\x12,\n" +
-	"\x12source_location_id\x18\x05 \x01(\tR\x10sourceLocationId\x12!\n" +
-	"\ffloor_number\x18\x06 \x01(\x05R\vfloorNumber\x12\x19\n" +
-	"\bap_count\x18\a \x01(\x05R\aapCount\"\x8b\x03\n" +
-	"\x0fLocationDetails\x12\x1b\n" +
-	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\x12\x12\n" +
-	"\x04city\x18\x04 \x01(\tR\x04city\x12\x14\n" +
-	"\x05state\x18\x05 \x01(\tR\x05state\x12\x18\n" +
-	"\acountry\x18\x06 \x01(\tR\acountry\x12\x1a\n" +
-	"\bcategory\x18\a \x01(\tR\bcategory\x12I\n" +
-	"\bmetadata\x18\b \x03(\v2-.firehosego.cisco.v1.LocationDetails.MetadataR\bmetadata\x12\x1a\n" +
-	"\blatitude\x18\t \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\n" +
-	" \x01(\x01R\tlongitude\x12@\n" +
-	"\vmap_details\x18\v \x01(\v2\x1f.firehosego.cisco.v1.MapDetailsR\n" +
-	"mapDetails\x1a4\n" +
-	"\bMetadata\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
-	"\x06values\x18\x02 \x03(\tR\x06values\"\xc2\x01\n" +
+	"company_id\x18\t \x01(\tR\tcompanyId\x12!\n" +
+	"\fservice_uuid\x18\n" +
+	" \x01(\tR\vserviceUuid\x12\x14\n" +
+	"\x05label\x18\v \x01(\tR\x05label\"\x85\x02\n" +
+	"\x0eDevicePosition\x12\x13\n" +
+	"\x05x_pos\x18\x01 \x01(\x02R\x04xPos\x12\x13\n" +
+	"\x05y_pos\x18\x02 \x01(\x02R\x04yPos\x12\x1a\n" +
+	"\blatitude\x18\x03 \x01(\x01R\blatitude\x12\x1c\n" +
+	"\tlongitude\x18\x04 \x01(\x01R\tlongitude\x12+\n" +
+	"\x11confidence_factor\x18\x05 \x01(\x01R\x10confidenceFactor\x12\x15\n" +
+	"\x06map_id\x18\x06 \x01(\tR\x05mapId\x12\x1f\n" +
+	"\vlocation_id\x18\a \x01(\tR\n" +
+	"locationId\x12*\n" +
+	"\x11last_located_time\x18\b \x01(\x03R\x0flastLocatedTime\"\xbf\x03\n" +
+	"\rIOTUserAction\x12@\n" +
+	"\vdevice_info\x18\x01 \x01(\v2\x1f.firehosego.cisco.v1.DeviceInfoR\n" +
+	"deviceInfo\x12P\n" +
+	"\x11detected_position\x18\x02 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x10detectedPosition\x12L\n" +
+	"\x0fplaced_position\x18\x03 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x0eplacedPosition\x129\n" +
+	"\blocation\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12C\n" +
+	"\vaction_type\x18\x05 \x01(\x0e2\".firehosego.cisco.v1.IOTActionTypeR\n" +
+	"actionType\x12!\n" +
+	"\faction_count\x18\x06 \x01(\x05R\vactionCount\x12)\n" +
+	"\x10action_timestamp\x18\a \x01(\x03R\x0factionTimestamp\"\x8e'\n" +
+	"\fIOTTelemetry\x12@\n" +
+	"\vdevice_info\x18\x01 \x01(\v2\x1f.firehosego.cisco.v1.DeviceInfoR\n" +
+	"deviceInfo\x12P\n" +
+	"\x11detected_position\x18\x02 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x10detectedPosition\x12L\n" +
+	"\x0fplaced_position\x18\x03 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x0eplacedPosition\x129\n" +
+	"\blocation\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12O\n" +
+	"\vtemperature\x18\x05 \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.TemperatureR\vtemperature\x12U\n" +
+	"\raccelerometer\x18\x06 \x01(\v2/.firehosego.cisco.v1.IOTTelemetry.AccelerometerR\raccelerometer\x12O\n" +
+	"\villuminance\x18\a \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.IlluminanceR\villuminance\x12&\n" +
+	"\x0fdevice_rtc_time\x18\b \x01(\x03R\rdeviceRtcTime\x12C\n" +
+	"\abattery\x18\n" +
+	" \x01(\v2).firehosego.cisco.v1.IOTTelemetry.BatteryR\abattery\x12Z\n" +
+	"\x10last_user_action\x18\v \x01(\v20.firehosego.cisco.v1.IOTTelemetry.LastUserActionR\x0elastUserAction\x12D\n" +
+	"\bi_beacon\x18\f \x01(\v2).firehosego.cisco.v1.IOTTelemetry.iBeaconR\aiBeacon\x12J\n" +
 	"\n" +
-	"MapDetails\x12\x15\n" +
-	"\x06map_id\x18\x01 \x01(\tR\x05mapId\x12\x1f\n" +
-	"\vimage_width\x18\x02 \x01(\x05R\n" +
-	"imageWidth\x12!\n" +
-	"\fimage_height\x18\x03 \x01(\x05R\vimageHeight\x12\x1b\n" +
-	"\tmime_type\x18\x04 \x01(\tR\bmimeType\x12<\n" +
-	"\tdimension\x18\x05 \x01(\v2\x1e.firehosego.cisco.v1.DimensionR\tdimension\"\x87\x01\n" +
-	"\tDimension\x12\x16\n" +
-	"\x06length\x18\x01 \x01(\x02R\x06length\x12\x14\n" +
-	"\x05width\x18\x02 \x01(\x02R\x05width\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x02R\x06height\x12\x19\n" +
-	"\boffset_x\x18\x04 \x01(\x02R\aoffsetX\x12\x19\n" +
-	"\boffset_y\x18\x05 \x01(\x02R\aoffsetY\"\xee\x02\n" +
-	"\vDeviceEntry\x123\n" +
-	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x19\n" +
-	"\bvisit_id\x18\x03 \x01(\tR\avisitId\x12'\n" +
-	"\x0fentry_timestamp\x18\x04 \x01(\x03R\x0eentryTimestamp\x12&\n" +
-	"\x0fentry_date_time\x18\x05 \x01(\tR\rentryDateTime\x12\x1b\n" +
-	"\ttime_zone\x18\x06 \x01(\tR\btimeZone\x123\n" +
-	"\x15device_classification\x18\a \x01(\tR\x14deviceClassification\x121\n" +
-	"\x15days_since_last_visit\x18\b \x01(\x05R\x12daysSinceLastVisit\"\xf0\x03\n" +
+	"eddy_stone\x18\r \x01(\v2+.firehosego.cisco.v1.IOTTelemetry.EddystoneR\teddyStone\x12\x1d\n" +
 	"\n" +
-	"DeviceExit\x123\n" +
-	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x19\n" +
-	"\bvisit_id\x18\x03 \x01(\tR\avisitId\x124\n" +
-	"\x16visit_duration_minutes\x18\x04 \x01(\x05R\x14visitDurationMinutes\x12'\n" +
-	"\x0fentry_timestamp\x18\x05 \x01(\x03R\x0eentryTimestamp\x12&\n" +
-	"\x0fentry_date_time\x18\x06 \x01(\tR\rentryDateTime\x12%\n" +
-	"\x0eexit_timestamp\x18\a \x01(\x03R\rexitTimestamp\x12$\n" +
-	"\x0eexit_date_time\x18\b \x01(\tR\fexitDateTime\x12\x1b\n" +
-	"\ttime_zone\x18\t \x01(\tR\btimeZone\x123\n" +
-	"\x15device_classification\x18\n" +
-	" \x01(\tR\x14deviceClassification\x121\n" +
-	"\x14visit_classification\x18\v \x01(\tR\x13visitClassification\"\xaf\x04\n" +
-	"\x0eDeviceLocation\x123\n" +
-	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x12\n" +
-	"\x04ssid\x18\x03 \x01(\tR\x04ssid\x12\x1e\n" +
-	"\vraw_user_id\x18\x04 \x01(\tR\trawUserId\x12\x19\n" +
-	"\bvisit_id\x18\x05 \x01(\tR\avisitId\x12\x1b\n" +
-	"\tlast_seen\x18\x06 \x01(\x03R\blastSeen\x123\n" +
-	"\x15device_classification\x18\a \x01(\tR\x14deviceClassification\x12\x15\n" +
-	"\x06map_id\x18\b \x01(\tR\x05mapId\x12\x13\n" +
-	"\x05x_pos\x18\t \x01(\x02R\x04xPos\x12\x13\n" +
-	"\x05y_pos\x18\n" +
-	" \x01(\x02R\x04yPos\x12+\n" +
-	"\x11confidence_factor\x18\v \x01(\x01R\x10confidenceFactor\x12\x1a\n" +
-	"\blatitude\x18\f \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\r \x01(\x01R\tlongitude\x12\x10\n" +
-	"\x03unc\x18\x0e \x01(\x02R\x03unc\x12*\n" +
-	"\x11max_detected_rssi\x18\x0f \x01(\x05R\x0fmaxDetectedRssi\x12\x12\n" +
-	"\x04ipv4\x18\x10 \x01(\tR\x04ipv4\x12\x12\n" +
-	"\x04ipv6\x18\x11 \x03(\tR\x04ipv6\"\xc6\x06\n" +
+	"raw_header\x18\x0e \x01(\x05R\trawHeader\x12\x1f\n" +
+	"\vraw_payload\x18\x0f \x01(\fR\n" +
+	"rawPayload\x12!\n" +
+	"\fsequence_num\x18\x10 \x01(\x05R\vsequenceNum\x12M\n" +
+	"\vpir_trigger\x18\x11 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.PIRTriggerR\n" +
+	"pirTrigger\x12P\n" +
+	"\fair_pressure\x18\x12 \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.AirPressureR\vairPressure\x12M\n" +
+	"\vvendor_info\x18\x13 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.VendorInfoR\n" +
+	"vendorInfo\x127\n" +
+	"\bccx_data\x18\x14 \x01(\v2\x1c.firehosego.cisco.v1.CCXDataR\accxData\x12A\n" +
+	"\atp_data\x18\x15 \x01(\v2(.firehosego.cisco.v1.IOTTelemetry.TPDataR\x06tpData\x12F\n" +
+	"\bhumidity\x18\x16 \x01(\v2*.firehosego.cisco.v1.IOTTelemetry.HumidityR\bhumidity\x12M\n" +
+	"\vair_quality\x18\x17 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.AirQualityR\n" +
+	"airQuality\x12\\\n" +
+	"\x10carbon_emissions\x18\x18 \x01(\v21.firehosego.cisco.v1.IOTTelemetry.CarbonEmissionsR\x0fcarbonEmissions\x12S\n" +
+	"\rambient_light\x18\x19 \x01(\v2..firehosego.cisco.v1.IOTTelemetry.AmbientLightR\fambientLight\x12C\n" +
+	"\avoltage\x18\x1a \x01(\v2).firehosego.cisco.v1.IOTTelemetry.VoltageR\avoltage\x12Z\n" +
+	"\x10illum_solar_cell\x18\x1b \x01(\v20.firehosego.cisco.v1.IOTTelemetry.IllumSolarCellR\x0eillumSolarCell\x12P\n" +
+	"\fillum_sensor\x18\x1c \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.IllumSensorR\villumSensor\x12\\\n" +
+	"\x10occupancy_status\x18\x1d \x01(\v21.firehosego.cisco.v1.IOTTelemetry.OccupancyStatusR\x0foccupancyStatus\x12V\n" +
+	"\x0emagnet_contact\x18\x1e \x01(\v2/.firehosego.cisco.v1.IOTTelemetry.MagnetContactR\rmagnetContact\x12*\n" +
+	"\x11max_detected_rssi\x18\x1f \x01(\x05R\x0fmaxDetectedRssi\x12M\n" +
+	"\vpush_button\x18  \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.PushButtonR\n" +
+	"pushButton\x1a\x8a\x01\n" +
+	"\n" +
+	"PushButton\x12J\n" +
+	"\x06action\x18\x01 \x01(\x0e22.firehosego.cisco.v1.IOTTelemetry.PushButtonActionR\x06action\x120\n" +
+	"\x14action_button_labels\x18\x02 \x03(\tR\x12actionButtonLabels\x1a\x8b\x05\n" +
+	"\x06TPData\x12\x1a\n" +
+	"\bpresence\x18\x01 \x01(\bR\bpresence\x12!\n" +
+	"\fpeople_count\x18\x02 \x01(\x03R\vpeopleCount\x12#\n" +
+	"\rstandby_state\x18\x03 \x01(\x05R\fstandbyState\x12#\n" +
+	"\rambient_noise\x18\x04 \x01(\x05R\fambientNoise\x12#\n" +
+	"\rdryness_score\x18\x05 \x01(\x05R\fdrynessScore\x12!\n" +
+	"\factive_calls\x18\x06 \x01(\x05R\vactiveCalls\x12-\n" +
+	"\x12presentation_state\x18\a \x01(\x05R\x11presentationState\x12\x1d\n" +
+	"\n" +
+	"time_stamp\x18\b \x01(\x03R\ttimeStamp\x12*\n" +
+	"\x11air_quality_index\x18\t \x01(\x02R\x0fairQualityIndex\x124\n" +
+	"\x16temperature_in_celsius\x18\n" +
+	" \x01(\x02R\x14temperatureInCelsius\x124\n" +
+	"\x16humidity_in_percentage\x18\v \x01(\x05R\x14humidityInPercentage\x12\x1f\n" +
+	"\vsound_level\x18\f \x01(\x05R\n" +
+	"soundLevel\x12#\n" +
+	"\rambient_light\x18\r \x01(\tR\fambientLight\x12-\n" +
+	"\x12reverberation_time\x18\x0e \x01(\x05R\x11reverberationTime\x12'\n" +
+	"\x0fclose_proximity\x18\x0f \x01(\bR\x0ecloseProximity\x12,\n" +
+	"\x12air_quality_status\x18\x10 \x01(\tR\x10airQualityStatus\x1ac\n" +
+	"\bHumidity\x124\n" +
+	"\x16humidity_in_percentage\x18\x01 \x01(\x05R\x14humidityInPercentage\x12!\n" +
+	"\fraw_humidity\x18\x02 \x01(\x05R\vrawHumidity\x1a\x8e\x01\n" +
+	"\n" +
+	"AirQuality\x12*\n" +
+	"\x11air_quality_index\x18\x01 \x01(\x02R\x0fairQualityIndex\x12&\n" +
+	"\x0fair_quality_ppb\x18\x02 \x01(\x05R\rairQualityPpb\x12,\n" +
+	"\x12air_quality_status\x18\x14 \x01(\tR\x10airQualityStatus\x1a*\n" +
+	"\x0fCarbonEmissions\x12\x17\n" +
+	"\aco2_ppm\x18\x01 \x01(\x05R\x06co2Ppm\x1a)\n" +
+	"\fAmbientLight\x12\x19\n" +
+	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a*\n" +
+	"\n" +
+	"PIRTrigger\x12\x1c\n" +
+	"\ttimestamp\x18\x01 \x01(\x03R\ttimestamp\x1a)\n" +
+	"\vAirPressure\x12\x1a\n" +
+	"\bpressure\x18\x01 \x01(\x02R\bpressure\x1a5\n" +
+	"\n" +
+	"VendorInfo\x12'\n" +
+	"\x0fmanufacturer_id\x18\x01 \x01(\x05R\x0emanufacturerId\x1a$\n" +
+	"\aVoltage\x12\x19\n" +
+	"\bvalue_mv\x18\x01 \x01(\x02R\avalueMv\x1a+\n" +
+	"\x0eIllumSolarCell\x12\x19\n" +
+	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a(\n" +
+	"\vIllumSensor\x12\x19\n" +
+	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a\x8d\x01\n" +
+	"\x0fOccupancyStatus\x12P\n" +
+	"\x06status\x18\x01 \x01(\x0e28.firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.StatusR\x06status\"(\n" +
+	"\x06Status\x12\f\n" +
+	"\bOCCUPIED\x10\x00\x12\x10\n" +
+	"\fNOT_OCCUPIED\x10\x01\x1a\x94\x01\n" +
+	"\rMagnetContact\x12^\n" +
+	"\fcontact_type\x18\x01 \x01(\x0e2;.firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactTypeR\vcontactType\"#\n" +
+	"\vContactType\x12\b\n" +
+	"\x04OPEN\x10\x00\x12\n" +
+	"\n" +
+	"\x06CLOSED\x10\x01\x1a\xa7\x01\n" +
+	"\aiBeacon\x12,\n" +
+	"\x12beacon_mac_address\x18\x01 \x01(\tR\x10beaconMacAddress\x12\x12\n" +
+	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x14\n" +
+	"\x05major\x18\x03 \x01(\x05R\x05major\x12\x14\n" +
+	"\x05minor\x18\x04 \x01(\x05R\x05minor\x12.\n" +
+	"\x13advertized_tx_power\x18\x05 \x01(\x05R\x11advertizedTxPower\x1a\x8a\x01\n" +
+	"\tEddystone\x12,\n" +
+	"\x12beacon_mac_address\x18\x01 \x01(\tR\x10beaconMacAddress\x12\x12\n" +
+	"\x03uid\x18\x02 \x01(\tH\x00R\x03uid\x12\x1e\n" +
+	"\tnamespace\x18\x03 \x01(\tH\x00R\tnamespace\x12\x12\n" +
+	"\x03url\x18\x04 \x01(\tH\x00R\x03urlB\a\n" +
+	"\x05frame\x1al\n" +
+	"\vTemperature\x124\n" +
+	"\x16temperature_in_celsius\x18\x01 \x01(\x01R\x14temperatureInCelsius\x12'\n" +
+	"\x0fraw_temperature\x18\x02 \x01(\x01R\x0erawTemperature\x1a\xa2\x01\n" +
+	"\vIlluminance\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\x12Q\n" +
+	"\x04unit\x18\x02 \x01(\x0e2=.firehosego.cisco.v1.IOTTelemetry.Illuminance.IlluminanceUnitR\x04unit\"*\n" +
+	"\x0fIlluminanceUnit\x12\x0e\n" +
+	"\n" +
+	"PERCENTAGE\x10\x00\x12\a\n" +
+	"\x03LUX\x10\x01\x1a\xc1\x01\n" +
+	"\aBattery\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x02R\x05value\x12I\n" +
+	"\x04unit\x18\x02 \x01(\x0e25.firehosego.cisco.v1.IOTTelemetry.Battery.BatteryUnitR\x04unit\x12%\n" +
+	"\x0elast_retrieved\x18\x0f \x01(\x03R\rlastRetrieved\".\n" +
+	"\vBatteryUnit\x12\x0e\n" +
+	"\n" +
+	"PERCENTAGE\x10\x00\x12\x0f\n" +
+	"\vMILLI_VOLTS\x10\x01\x1a\x8b\x01\n" +
+	"\rAccelerometer\x12\f\n" +
+	"\x01x\x18\x01 \x01(\x01R\x01x\x12\f\n" +
+	"\x01y\x18\x02 \x01(\x01R\x01y\x12\f\n" +
+	"\x01z\x18\x03 \x01(\x01R\x01z\x126\n" +
+	"\x17last_movement_timestamp\x18\x04 \x01(\x03R\x15lastMovementTimestamp\x12\x18\n" +
+	"\acounter\x18\x05 \x01(\x05R\acounter\x1af\n" +
+	"\x0eLastUserAction\x126\n" +
+	"\x04type\x18\x01 \x01(\x0e2\".firehosego.cisco.v1.IOTActionTypeR\x04type\x12\x1c\n" +
+	"\ttimestamp\x18\x02 \x01(\x03R\ttimestamp\"2\n" +
+	"\x10PushButtonAction\x12\r\n" +
+	"\tPBA_PRESS\x10\x00\x12\x0f\n" +
+	"\vPBA_RELEASE\x10\x01\"\xf4\x04\n" +
+	"\fDeviceCounts\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12)\n" +
+	"\x10associated_count\x18\x02 \x01(\x03R\x0fassociatedCount\x126\n" +
+	"\x17estimated_probing_count\x18\x03 \x01(\x03R\x15estimatedProbingCount\x12B\n" +
+	"\x1dprobing_randomized_percentage\x18\x04 \x01(\x01R\x1bprobingRandomizedPercentage\x12)\n" +
+	"\x10associated_delta\x18\x05 \x01(\x05R\x0fassociatedDelta\x12#\n" +
+	"\rprobing_delta\x18\x06 \x01(\x05R\fprobingDelta\x12+\n" +
+	"\x11estimated_density\x18\a \x01(\x01R\x10estimatedDensity\x12B\n" +
+	"\x1destimated_capacity_percentage\x18\b \x01(\x01R\x1bestimatedCapacityPercentage\x12\x1d\n" +
+	"\n" +
+	"user_count\x18\f \x01(\x05R\tuserCount\x12.\n" +
+	"\x13wireless_user_count\x18\r \x01(\x05R\x11wirelessUserCount\x12(\n" +
+	"\x10wired_user_count\x18\x0e \x01(\x05R\x0ewiredUserCount\x12$\n" +
+	"\x0erfid_tag_count\x18\x0f \x01(\x05R\frfidTagCount\x12\"\n" +
+	"\rble_tag_count\x18\x10 \x01(\x05R\vbleTagCount\"\x80\x01\n" +
+	"\fCameraCounts\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x14\n" +
+	"\x05count\x18\x04 \x01(\x03R\x05count\x12\x1f\n" +
+	"\vcount_delta\x18\x05 \x01(\x03R\n" +
+	"countDelta\"\xa5\x01\n" +
+	"\x0fRawCameraCounts\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x1b\n" +
+	"\tcamera_id\x18\x02 \x01(\tR\bcameraId\x12$\n" +
+	"\x0ecamera_zone_id\x18\x03 \x01(\tR\fcameraZoneId\x12\x14\n" +
+	"\x05count\x18\x04 \x01(\x03R\x05count\"\xc6\x06\n" +
 	"\x0eDevicePresence\x12\\\n" +
 	"\x13presence_event_type\x18\x01 \x01(\x0e2,.firehosego.cisco.v1.DevicePresenceEventTypeR\x11presenceEventType\x12\"\n" +
 	"\rwas_in_active\x18\x02 \x01(\bR\vwasInActive\x123\n" +
@@ -7377,7 +8401,215 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\x12users_with_user_id\x18\x01 \x01(\x05R\x0fusersWithUserId\x121\n" +
 	"\x15users_without_user_id\x18\x02 \x01(\x05R\x12usersWithoutUserId\x12\x1f\n" +
 	"\vtotal_users\x18\x03 \x01(\x05R\n" +
-	"totalUsers\"\xaf\x02\n" +
+	"totalUsers\"\xaa\x03\n" +
+	"\x04User\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
+	"\n" +
+	"device_ids\x18\x02 \x03(\tR\tdeviceIds\x12\x12\n" +
+	"\x04tags\x18\x03 \x03(\tR\x04tags\x12\x16\n" +
+	"\x06mobile\x18\x04 \x01(\tR\x06mobile\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x123\n" +
+	"\x06gender\x18\x06 \x01(\x0e2\x1b.firehosego.cisco.v1.GenderR\x06gender\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\a \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\b \x01(\tR\blastName\x12\x1f\n" +
+	"\vpostal_code\x18\t \x01(\tR\n" +
+	"postalCode\x12>\n" +
+	"\n" +
+	"attributes\x18\n" +
+	" \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\x12V\n" +
+	"\x13social_network_info\x18\v \x03(\v2&.firehosego.cisco.v1.SocialNetworkInfoR\x11socialNetworkInfo\"\x9a\x02\n" +
+	"\bLocation\x12\x1f\n" +
+	"\vlocation_id\x18\x01 \x01(\tR\n" +
+	"locationId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
+	"\x17inferred_location_types\x18\x03 \x03(\tR\x15inferredLocationTypes\x125\n" +
+	"\x06parent\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\x06parent\x12,\n" +
+	"\x12source_location_id\x18\x05 \x01(\tR\x10sourceLocationId\x12!\n" +
+	"\ffloor_number\x18\x06 \x01(\x05R\vfloorNumber\x12\x19\n" +
+	"\bap_count\x18\a \x01(\x05R\aapCount\"7\n" +
+	"\tAttribute\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\xc7\x02\n" +
+	"\x11SocialNetworkInfo\x12I\n" +
+	"\x0esocial_network\x18\x01 \x01(\x0e2\".firehosego.cisco.v1.SocialNetworkR\rsocialNetwork\x12#\n" +
+	"\rsocial_handle\x18\x02 \x01(\tR\fsocialHandle\x12;\n" +
+	"\bfacebook\x18\x03 \x01(\v2\x1d.firehosego.cisco.v1.FacebookH\x00R\bfacebook\x128\n" +
+	"\atwitter\x18\x04 \x01(\v2\x1c.firehosego.cisco.v1.TwitterH\x00R\atwitter\x12<\n" +
+	"\tlinked_in\x18\x05 \x01(\v2\x1d.firehosego.cisco.v1.LinkedInH\x00R\blinkedInB\r\n" +
+	"\vsocial_info\"\xbb\x02\n" +
+	"\bFacebook\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\x02 \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\x03 \x01(\tR\blastName\x12\x1f\n" +
+	"\vmiddle_name\x18\x04 \x01(\tR\n" +
+	"middleName\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"short_name\x18\x06 \x01(\tR\tshortName\x12\x1f\n" +
+	"\vname_format\x18\a \x01(\tR\n" +
+	"nameFormat\x12\x18\n" +
+	"\apicture\x18\b \x01(\tR\apicture\x12\x14\n" +
+	"\x05email\x18\t \x01(\tR\x05email\x12>\n" +
+	"\n" +
+	"attributes\x18e \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\"\xab\x04\n" +
+	"\aTwitter\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
+	"\vscreen_name\x18\x03 \x01(\tR\n" +
+	"screenName\x12#\n" +
+	"\rfriends_count\x18\x04 \x01(\x05R\ffriendsCount\x12'\n" +
+	"\x0ffollowers_count\x18\x05 \x01(\x05R\x0efollowersCount\x12*\n" +
+	"\x11profile_image_url\x18\x06 \x01(\tR\x0fprofileImageUrl\x12,\n" +
+	"\x12profile_banner_url\x18\a \x01(\tR\x10profileBannerUrl\x12\x1a\n" +
+	"\blocation\x18\b \x01(\tR\blocation\x12%\n" +
+	"\x0estatuses_count\x18\t \x01(\x05R\rstatusesCount\x12\x14\n" +
+	"\x05email\x18\n" +
+	" \x01(\tR\x05email\x12)\n" +
+	"\x10profile_verified\x18\v \x01(\bR\x0fprofileVerified\x12\x1d\n" +
+	"\n" +
+	"utc_offset\x18\f \x01(\tR\tutcOffset\x12\x1b\n" +
+	"\ttime_zone\x18\r \x01(\tR\btimeZone\x12\x1f\n" +
+	"\vgeo_enabled\x18\x0e \x01(\bR\n" +
+	"geoEnabled\x12\x12\n" +
+	"\x04lang\x18\x0f \x01(\tR\x04lang\x12>\n" +
+	"\n" +
+	"attributes\x18e \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\"\xd5\x01\n" +
+	"\bLinkedIn\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\x02 \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\x03 \x01(\tR\blastName\x12'\n" +
+	"\x0fprofile_picture\x18\x04 \x01(\tR\x0eprofilePicture\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12>\n" +
+	"\n" +
+	"attributes\x18e \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\"[\n" +
+	"\n" +
+	"MobileInfo\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\tR\x06number\x12\x1a\n" +
+	"\bverified\x18\x02 \x01(\bR\bverified\x12\x19\n" +
+	"\bopted_in\x18\x03 \x01(\bR\aoptedIn\"\\\n" +
+	"\tEmailInfo\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x1a\n" +
+	"\bverified\x18\x02 \x01(\bR\bverified\x12\x19\n" +
+	"\bopted_in\x18\x03 \x01(\bR\aoptedIn\"\x8f\b\n" +
+	"\x06Device\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04tags\x18\x03 \x03(\tR\x04tags\x12\x16\n" +
+	"\x06mobile\x18\x04 \x01(\tR\x06mobile\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x123\n" +
+	"\x06gender\x18\x06 \x01(\x0e2\x1b.firehosego.cisco.v1.GenderR\x06gender\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\a \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\b \x01(\tR\blastName\x12\x1f\n" +
+	"\vpostal_code\x18\t \x01(\tR\n" +
+	"postalCode\x12:\n" +
+	"\aopt_ins\x18\n" +
+	" \x03(\x0e2!.firehosego.cisco.v1.Device.OptInR\x06optIns\x12>\n" +
+	"\n" +
+	"attributes\x18\v \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\x12\x1f\n" +
+	"\vmac_address\x18\f \x01(\tR\n" +
+	"macAddress\x12\"\n" +
+	"\fmanufacturer\x18\r \x01(\tR\fmanufacturer\x12\x0e\n" +
+	"\x02os\x18\x0e \x01(\tR\x02os\x12\x1d\n" +
+	"\n" +
+	"os_version\x18\x0f \x01(\tR\tosVersion\x123\n" +
+	"\x04type\x18\x10 \x01(\x0e2\x1f.firehosego.cisco.v1.DeviceTypeR\x04type\x12V\n" +
+	"\x13social_network_info\x18\x11 \x03(\v2&.firehosego.cisco.v1.SocialNetworkInfoR\x11socialNetworkInfo\x12!\n" +
+	"\fdevice_model\x18\x12 \x01(\tR\vdeviceModel\x12W\n" +
+	"\x11dhcp_profile_info\x18\x13 \x01(\v2+.firehosego.cisco.v1.Device.DHCPProfileInfoR\x0fdhcpProfileInfo\x1a\xc0\x01\n" +
+	"\x0fDHCPProfileInfo\x12&\n" +
+	"\x0fdc_profile_name\x18\x01 \x01(\tR\rdcProfileName\x12-\n" +
+	"\x13dc_device_class_tag\x18\x02 \x01(\tR\x10dcDeviceClassTag\x12.\n" +
+	"\x13dc_certainty_metric\x18\x03 \x01(\tR\x11dcCertaintyMetric\x12&\n" +
+	"\x0fdc_protocol_map\x18\x04 \x01(\tR\rdcProtocolMap\"?\n" +
+	"\x05OptIn\x12\x11\n" +
+	"\rMOBILE_NUMBER\x10\x00\x12\t\n" +
+	"\x05EMAIL\x10\x01\x12\x18\n" +
+	"\x14TERMS_AND_CONDITIONS\x10\x02\"\xee\x02\n" +
+	"\vDeviceEntry\x123\n" +
+	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x19\n" +
+	"\bvisit_id\x18\x03 \x01(\tR\avisitId\x12'\n" +
+	"\x0fentry_timestamp\x18\x04 \x01(\x03R\x0eentryTimestamp\x12&\n" +
+	"\x0fentry_date_time\x18\x05 \x01(\tR\rentryDateTime\x12\x1b\n" +
+	"\ttime_zone\x18\x06 \x01(\tR\btimeZone\x123\n" +
+	"\x15device_classification\x18\a \x01(\tR\x14deviceClassification\x121\n" +
+	"\x15days_since_last_visit\x18\b \x01(\x05R\x12daysSinceLastVisit\"\xf0\x03\n" +
+	"\n" +
+	"DeviceExit\x123\n" +
+	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x19\n" +
+	"\bvisit_id\x18\x03 \x01(\tR\avisitId\x124\n" +
+	"\x16visit_duration_minutes\x18\x04 \x01(\x05R\x14visitDurationMinutes\x12'\n" +
+	"\x0fentry_timestamp\x18\x05 \x01(\x03R\x0eentryTimestamp\x12&\n" +
+	"\x0fentry_date_time\x18\x06 \x01(\tR\rentryDateTime\x12%\n" +
+	"\x0eexit_timestamp\x18\a \x01(\x03R\rexitTimestamp\x12$\n" +
+	"\x0eexit_date_time\x18\b \x01(\tR\fexitDateTime\x12\x1b\n" +
+	"\ttime_zone\x18\t \x01(\tR\btimeZone\x123\n" +
+	"\x15device_classification\x18\n" +
+	" \x01(\tR\x14deviceClassification\x121\n" +
+	"\x14visit_classification\x18\v \x01(\tR\x13visitClassification\"\xaf\x04\n" +
+	"\x0eDeviceLocation\x123\n" +
+	"\x06device\x18\x01 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x06device\x129\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x12\n" +
+	"\x04ssid\x18\x03 \x01(\tR\x04ssid\x12\x1e\n" +
+	"\vraw_user_id\x18\x04 \x01(\tR\trawUserId\x12\x19\n" +
+	"\bvisit_id\x18\x05 \x01(\tR\avisitId\x12\x1b\n" +
+	"\tlast_seen\x18\x06 \x01(\x03R\blastSeen\x123\n" +
+	"\x15device_classification\x18\a \x01(\tR\x14deviceClassification\x12\x15\n" +
+	"\x06map_id\x18\b \x01(\tR\x05mapId\x12\x13\n" +
+	"\x05x_pos\x18\t \x01(\x02R\x04xPos\x12\x13\n" +
+	"\x05y_pos\x18\n" +
+	" \x01(\x02R\x04yPos\x12+\n" +
+	"\x11confidence_factor\x18\v \x01(\x01R\x10confidenceFactor\x12\x1a\n" +
+	"\blatitude\x18\f \x01(\x01R\blatitude\x12\x1c\n" +
+	"\tlongitude\x18\r \x01(\x01R\tlongitude\x12\x10\n" +
+	"\x03unc\x18\x0e \x01(\x02R\x03unc\x12*\n" +
+	"\x11max_detected_rssi\x18\x0f \x01(\x05R\x0fmaxDetectedRssi\x12\x12\n" +
+	"\x04ipv4\x18\x10 \x01(\tR\x04ipv4\x12\x12\n" +
+	"\x04ipv6\x18\x11 \x03(\tR\x04ipv6\"\x87\x01\n" +
+	"\tDimension\x12\x16\n" +
+	"\x06length\x18\x01 \x01(\x02R\x06length\x12\x14\n" +
+	"\x05width\x18\x02 \x01(\x02R\x05width\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x02R\x06height\x12\x19\n" +
+	"\boffset_x\x18\x04 \x01(\x02R\aoffsetX\x12\x19\n" +
+	"\boffset_y\x18\x05 \x01(\x02R\aoffsetY\"\xc2\x01\n" +
+	"\n" +
+	"MapDetails\x12\x15\n" +
+	"\x06map_id\x18\x01 \x01(\tR\x05mapId\x12\x1f\n" +
+	"\vimage_width\x18\x02 \x01(\x05R\n" +
+	"imageWidth\x12!\n" +
+	"\fimage_height\x18\x03 \x01(\x05R\vimageHeight\x12\x1b\n" +
+	"\tmime_type\x18\x04 \x01(\tR\bmimeType\x12<\n" +
+	"\tdimension\x18\x05 \x01(\v2\x1e.firehosego.cisco.v1.DimensionR\tdimension\"\x8b\x03\n" +
+	"\x0fLocationDetails\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\x12\x12\n" +
+	"\x04city\x18\x04 \x01(\tR\x04city\x12\x14\n" +
+	"\x05state\x18\x05 \x01(\tR\x05state\x12\x18\n" +
+	"\acountry\x18\x06 \x01(\tR\acountry\x12\x1a\n" +
+	"\bcategory\x18\a \x01(\tR\bcategory\x12I\n" +
+	"\bmetadata\x18\b \x03(\v2-.firehosego.cisco.v1.LocationDetails.MetadataR\bmetadata\x12\x1a\n" +
+	"\blatitude\x18\t \x01(\x01R\blatitude\x12\x1c\n" +
+	"\tlongitude\x18\n" +
+	" \x01(\x01R\tlongitude\x12@\n" +
+	"\vmap_details\x18\v \x01(\v2\x1f.firehosego.cisco.v1.MapDetailsR\n" +
+	"mapDetails\x1a4\n" +
+	"\bMetadata\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\xde\x01\n" +
+	"\x0eLocationChange\x12@\n" +
+	"\vchange_type\x18\x01 \x01(\x0e2\x1f.firehosego.cisco.v1.ChangeTypeR\n" +
+	"changeType\x129\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12O\n" +
+	"\x10location_details\x18\x03 \x01(\v2$.firehosego.cisco.v1.LocationDetailsR\x0flocationDetails\"\xaf\x02\n" +
 	"\rAppActivation\x12,\n" +
 	"\x12spaces_tenant_name\x18\x01 \x01(\tR\x10spacesTenantName\x12(\n" +
 	"\x10spaces_tenant_id\x18\x02 \x01(\tR\x0espacesTenantId\x12*\n" +
@@ -7393,12 +8625,7 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\vchange_type\x18\x01 \x01(\x0e2\x1f.firehosego.cisco.v1.ChangeTypeR\n" +
 	"changeType\x12\x1f\n" +
 	"\vlogin_email\x18\x02 \x01(\tR\n" +
-	"loginEmail\"\xde\x01\n" +
-	"\x0eLocationChange\x12@\n" +
-	"\vchange_type\x18\x01 \x01(\x0e2\x1f.firehosego.cisco.v1.ChangeTypeR\n" +
-	"changeType\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12O\n" +
-	"\x10location_details\x18\x03 \x01(\v2$.firehosego.cisco.v1.LocationDetailsR\x0flocationDetails\"\x96\x06\n" +
+	"loginEmail\"\x96\x06\n" +
 	"\x13TPPeopleCountUpdate\x12 \n" +
 	"\ftp_device_id\x18\x01 \x01(\tR\n" +
 	"tpDeviceId\x129\n" +
@@ -7423,304 +8650,50 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\rambient_light\x18\x11 \x01(\tR\fambientLight\x12-\n" +
 	"\x12reverberation_time\x18\x12 \x01(\x05R\x11reverberationTime\x12'\n" +
 	"\x0fclose_proximity\x18\x13 \x01(\bR\x0ecloseProximity\x12,\n" +
-	"\x12air_quality_status\x18\x14 \x01(\tR\x10airQualityStatus\"\x9e\x03\n" +
-	"\n" +
-	"DeviceInfo\x12C\n" +
-	"\vdevice_type\x18\x01 \x01(\x0e2\".firehosego.cisco.v1.IOTDeviceTypeR\n" +
-	"deviceType\x12\x1b\n" +
-	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\x12,\n" +
-	"\x12device_mac_address\x18\x03 \x01(\tR\x10deviceMacAddress\x12\x14\n" +
-	"\x05group\x18\x04 \x03(\tR\x05group\x12\x1f\n" +
-	"\vdevice_name\x18\x05 \x01(\tR\n" +
-	"deviceName\x12)\n" +
-	"\x10firmware_version\x18\x06 \x01(\tR\x0ffirmwareVersion\x12\"\n" +
-	"\rraw_device_id\x18\a \x01(\tR\vrawDeviceId\x12\"\n" +
-	"\fmanufacturer\x18\b \x01(\tR\fmanufacturer\x12\x1d\n" +
-	"\n" +
-	"company_id\x18\t \x01(\tR\tcompanyId\x12!\n" +
-	"\fservice_uuid\x18\n" +
-	" \x01(\tR\vserviceUuid\x12\x14\n" +
-	"\x05label\x18\v \x01(\tR\x05label\"\x85\x02\n" +
-	"\x0eDevicePosition\x12\x13\n" +
-	"\x05x_pos\x18\x01 \x01(\x02R\x04xPos\x12\x13\n" +
-	"\x05y_pos\x18\x02 \x01(\x02R\x04yPos\x12\x1a\n" +
-	"\blatitude\x18\x03 \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\x04 \x01(\x01R\tlongitude\x12+\n" +
-	"\x11confidence_factor\x18\x05 \x01(\x01R\x10confidenceFactor\x12\x15\n" +
-	"\x06map_id\x18\x06 \x01(\tR\x05mapId\x12\x1f\n" +
-	"\vlocation_id\x18\a \x01(\tR\n" +
-	"locationId\x12*\n" +
-	"\x11last_located_time\x18\b \x01(\x03R\x0flastLocatedTime\"\xc6!\n" +
-	"\fIOTTelemetry\x12@\n" +
-	"\vdevice_info\x18\x01 \x01(\v2\x1f.firehosego.cisco.v1.DeviceInfoR\n" +
-	"deviceInfo\x12P\n" +
-	"\x11detected_position\x18\x02 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x10detectedPosition\x12L\n" +
-	"\x0fplaced_position\x18\x03 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x0eplacedPosition\x129\n" +
-	"\blocation\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12O\n" +
-	"\vtemperature\x18\x05 \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.TemperatureR\vtemperature\x12U\n" +
-	"\raccelerometer\x18\x06 \x01(\v2/.firehosego.cisco.v1.IOTTelemetry.AccelerometerR\raccelerometer\x12O\n" +
-	"\villuminance\x18\a \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.IlluminanceR\villuminance\x12&\n" +
-	"\x0fdevice_rtc_time\x18\b \x01(\x03R\rdeviceRtcTime\x12C\n" +
-	"\abattery\x18\n" +
-	" \x01(\v2).firehosego.cisco.v1.IOTTelemetry.BatteryR\abattery\x12Z\n" +
-	"\x10last_user_action\x18\v \x01(\v20.firehosego.cisco.v1.IOTTelemetry.LastUserActionR\x0elastUserAction\x12D\n" +
-	"\bi_beacon\x18\f \x01(\v2).firehosego.cisco.v1.IOTTelemetry.IBeaconR\aiBeacon\x12J\n" +
-	"\n" +
-	"eddy_stone\x18\r \x01(\v2+.firehosego.cisco.v1.IOTTelemetry.EddyStoneR\teddyStone\x12\x1d\n" +
-	"\n" +
-	"raw_header\x18\x0e \x01(\x05R\trawHeader\x12\x1f\n" +
-	"\vraw_payload\x18\x0f \x01(\fR\n" +
-	"rawPayload\x12!\n" +
-	"\fsequence_num\x18\x10 \x01(\x05R\vsequenceNum\x12M\n" +
-	"\vpir_trigger\x18\x11 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.PirTriggerR\n" +
-	"pirTrigger\x12P\n" +
-	"\fair_pressure\x18\x12 \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.AirPressureR\vairPressure\x12M\n" +
-	"\vvendor_info\x18\x13 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.VendorInfoR\n" +
-	"vendorInfo\x127\n" +
-	"\bccx_data\x18\x14 \x01(\v2\x1c.firehosego.cisco.v1.CCXDataR\accxData\x124\n" +
-	"\atp_data\x18\x15 \x01(\v2\x1b.firehosego.cisco.v1.TPDataR\x06tpData\x12F\n" +
-	"\bhumidity\x18\x16 \x01(\v2*.firehosego.cisco.v1.IOTTelemetry.HumidityR\bhumidity\x12M\n" +
-	"\vair_quality\x18\x17 \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.AirQualityR\n" +
-	"airQuality\x12\\\n" +
-	"\x10carbon_emissions\x18\x18 \x01(\v21.firehosego.cisco.v1.IOTTelemetry.CarbonEmissionsR\x0fcarbonEmissions\x12S\n" +
-	"\rambient_light\x18\x19 \x01(\v2..firehosego.cisco.v1.IOTTelemetry.AmbientLightR\fambientLight\x12C\n" +
-	"\avoltage\x18\x1a \x01(\v2).firehosego.cisco.v1.IOTTelemetry.VoltageR\avoltage\x12Z\n" +
-	"\x10illum_solar_cell\x18\x1b \x01(\v20.firehosego.cisco.v1.IOTTelemetry.IllumSolarCellR\x0eillumSolarCell\x12P\n" +
-	"\fillum_sensor\x18\x1c \x01(\v2-.firehosego.cisco.v1.IOTTelemetry.IllumSensorR\villumSensor\x12\\\n" +
-	"\x10occupancy_status\x18\x1d \x01(\v21.firehosego.cisco.v1.IOTTelemetry.OccupancyStatusR\x0foccupancyStatus\x12V\n" +
-	"\x0emagnet_contact\x18\x1e \x01(\v2/.firehosego.cisco.v1.IOTTelemetry.MagnetContactR\rmagnetContact\x12*\n" +
-	"\x11max_detected_rssi\x18\x1f \x01(\x05R\x0fmaxDetectedRssi\x12M\n" +
-	"\vpush_button\x18  \x01(\v2,.firehosego.cisco.v1.IOTTelemetry.PushButtonR\n" +
-	"pushButton\x1al\n" +
-	"\vTemperature\x124\n" +
-	"\x16temperature_in_celsius\x18\x01 \x01(\x01R\x14temperatureInCelsius\x12'\n" +
-	"\x0fraw_temperature\x18\x02 \x01(\x01R\x0erawTemperature\x1a\x8b\x01\n" +
-	"\rAccelerometer\x12\f\n" +
-	"\x01x\x18\x01 \x01(\x01R\x01x\x12\f\n" +
-	"\x01y\x18\x02 \x01(\x01R\x01y\x12\f\n" +
-	"\x01z\x18\x03 \x01(\x01R\x01z\x126\n" +
-	"\x17last_movement_timestamp\x18\x04 \x01(\x03R\x15lastMovementTimestamp\x12\x18\n" +
-	"\acounter\x18\x05 \x01(\x05R\acounter\x1a\x8c\x01\n" +
-	"\vIlluminance\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x01R\x05value\x12F\n" +
-	"\x04unit\x18\x02 \x01(\x0e22.firehosego.cisco.v1.IOTTelemetry.Illuminance.UnitR\x04unit\"\x1f\n" +
-	"\x04Unit\x12\x0e\n" +
-	"\n" +
-	"PERCENTAGE\x10\x00\x12\a\n" +
-	"\x03LUX\x10\x01\x1a\xb3\x01\n" +
-	"\aBattery\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x02R\x05value\x12B\n" +
-	"\x04unit\x18\x02 \x01(\x0e2..firehosego.cisco.v1.IOTTelemetry.Battery.UnitR\x04unit\x12%\n" +
-	"\x0elast_retrieved\x18\x0f \x01(\x03R\rlastRetrieved\"'\n" +
-	"\x04Unit\x12\x0e\n" +
-	"\n" +
-	"PERCENTAGE\x10\x00\x12\x0f\n" +
-	"\vMILLI_VOLTS\x10\x01\x1af\n" +
-	"\x0eLastUserAction\x126\n" +
-	"\x04type\x18\x01 \x01(\x0e2\".firehosego.cisco.v1.IOTActionTypeR\x04type\x12\x1c\n" +
-	"\ttimestamp\x18\x02 \x01(\x03R\ttimestamp\x1a\xa7\x01\n" +
-	"\aIBeacon\x12,\n" +
-	"\x12beacon_mac_address\x18\x01 \x01(\tR\x10beaconMacAddress\x12\x12\n" +
-	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x14\n" +
-	"\x05major\x18\x03 \x01(\tR\x05major\x12\x14\n" +
-	"\x05minor\x18\x04 \x01(\tR\x05minor\x12.\n" +
-	"\x13advertized_tx_power\x18\x05 \x01(\tR\x11advertizedTxPower\x1a\x8a\x01\n" +
-	"\tEddyStone\x12,\n" +
-	"\x12beacon_mac_address\x18\x01 \x01(\tR\x10beaconMacAddress\x12\x12\n" +
-	"\x03uid\x18\x02 \x01(\tH\x00R\x03uid\x12\x1e\n" +
-	"\tnamespace\x18\x03 \x01(\tH\x00R\tnamespace\x12\x12\n" +
-	"\x03url\x18\x04 \x01(\tH\x00R\x03urlB\a\n" +
-	"\x05frame\x1a*\n" +
-	"\n" +
-	"PirTrigger\x12\x1c\n" +
-	"\ttimestamp\x18\x01 \x01(\x03R\ttimestamp\x1a)\n" +
-	"\vAirPressure\x12\x1a\n" +
-	"\bpressure\x18\x01 \x01(\x02R\bpressure\x1a5\n" +
-	"\n" +
-	"VendorInfo\x12'\n" +
-	"\x0fmanufacturer_id\x18\x01 \x01(\x05R\x0emanufacturerId\x1ac\n" +
-	"\bHumidity\x124\n" +
-	"\x16humidity_in_percentage\x18\x01 \x01(\x05R\x14humidityInPercentage\x12!\n" +
-	"\fraw_humidity\x18\x02 \x01(\x05R\vrawHumidity\x1a\x8e\x01\n" +
-	"\n" +
-	"AirQuality\x12*\n" +
-	"\x11air_quality_index\x18\x01 \x01(\x02R\x0fairQualityIndex\x12&\n" +
-	"\x0fair_quality_ppb\x18\x02 \x01(\x05R\rairQualityPpb\x12,\n" +
-	"\x12air_quality_status\x18\x14 \x01(\tR\x10airQualityStatus\x1a*\n" +
-	"\x0fCarbonEmissions\x12\x17\n" +
-	"\aco2_ppm\x18\x01 \x01(\x05R\x06co2Ppm\x1a)\n" +
-	"\fAmbientLight\x12\x19\n" +
-	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a$\n" +
-	"\aVoltage\x12\x19\n" +
-	"\bvalue_mv\x18\x01 \x01(\x02R\avalueMv\x1a+\n" +
-	"\x0eIllumSolarCell\x12\x19\n" +
-	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a(\n" +
-	"\vIllumSensor\x12\x19\n" +
-	"\bvalue_lx\x18\x01 \x01(\x05R\avalueLx\x1a\x8d\x01\n" +
-	"\x0fOccupancyStatus\x12P\n" +
-	"\x06status\x18\x01 \x01(\x0e28.firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.StatusR\x06status\"(\n" +
-	"\x06Status\x12\f\n" +
-	"\bOCCUPIED\x10\x00\x12\x10\n" +
-	"\fNOT_OCCUPIED\x10\x01\x1a\x94\x01\n" +
-	"\rMagnetContact\x12^\n" +
-	"\fcontact_type\x18\x01 \x01(\x0e2;.firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactTypeR\vcontactType\"#\n" +
-	"\vContactType\x12\b\n" +
-	"\x04OPEN\x10\x00\x12\n" +
-	"\n" +
-	"\x06CLOSED\x10\x01\x1a\xb5\x01\n" +
-	"\n" +
-	"PushButton\x12K\n" +
-	"\x06action\x18\x01 \x01(\x0e23.firehosego.cisco.v1.IOTTelemetry.PushButton.ActionR\x06action\x120\n" +
-	"\x14action_button_labels\x18\x02 \x03(\tR\x12actionButtonLabels\"(\n" +
-	"\x06Action\x12\r\n" +
-	"\tPBA_PRESS\x10\x00\x12\x0f\n" +
-	"\vPBA_RELEASE\x10\x01\"\xb6\x04\n" +
-	"\aCCXData\x12H\n" +
-	"\vtelemetries\x18\x01 \x03(\v2&.firehosego.cisco.v1.CCXData.TelemetryR\vtelemetries\x12>\n" +
-	"\abattery\x18\x02 \x01(\v2$.firehosego.cisco.v1.CCXData.BatteryR\abattery\x12;\n" +
-	"\x06vendor\x18\x03 \x01(\v2#.firehosego.cisco.v1.CCXData.VendorR\x06vendor\x12(\n" +
-	"\x10last_beacon_time\x18\x04 \x01(\x03R\x0elastBeaconTime\x12=\n" +
-	"\x1blast_beacon_sequence_number\x18\x05 \x01(\tR\x18lastBeaconSequenceNumber\x1a\xd1\x01\n" +
-	"\tTelemetry\x129\n" +
-	"\x04type\x18\x01 \x01(\x0e2%.firehosego.cisco.v1.CCXTelemetryTypeR\x04type\x12\x12\n" +
-	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\x12,\n" +
-	"\x12last_received_time\x18\x04 \x01(\x03R\x10lastReceivedTime\x121\n" +
-	"\x15last_received_seq_num\x18\x05 \x01(\tR\x12lastReceivedSeqNum\x1a\t\n" +
-	"\aBattery\x1a\x1c\n" +
-	"\x06Vendor\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\xde\x04\n" +
-	"\x06TPData\x12 \n" +
-	"\ftp_device_id\x18\x01 \x01(\tR\n" +
-	"tpDeviceId\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x1a\n" +
-	"\bpresence\x18\x03 \x01(\bR\bpresence\x12!\n" +
-	"\fpeople_count\x18\x04 \x01(\x03R\vpeopleCount\x12#\n" +
-	"\rstandby_state\x18\x06 \x01(\x05R\fstandbyState\x12#\n" +
-	"\rambient_noise\x18\a \x01(\x05R\fambientNoise\x12#\n" +
-	"\rdryness_score\x18\b \x01(\x05R\fdrynessScore\x12!\n" +
-	"\factive_calls\x18\t \x01(\x05R\vactiveCalls\x12-\n" +
-	"\x12presentation_state\x18\n" +
-	" \x01(\x05R\x11presentationState\x12\x1d\n" +
-	"\n" +
-	"time_stamp\x18\v \x01(\x03R\ttimeStamp\x12\x1f\n" +
-	"\vmac_address\x18\f \x01(\tR\n" +
-	"macAddress\x12*\n" +
-	"\x11air_quality_index\x18\r \x01(\x02R\x0fairQualityIndex\x124\n" +
-	"\x16temperature_in_celsius\x18\x0e \x01(\x02R\x14temperatureInCelsius\x124\n" +
-	"\x16humidity_in_percentage\x18\x0f \x01(\x05R\x14humidityInPercentage\x12\x1f\n" +
-	"\vsound_level\x18\x10 \x01(\x05R\n" +
-	"soundLevel\"\xbf\x03\n" +
-	"\rIOTUserAction\x12@\n" +
-	"\vdevice_info\x18\x01 \x01(\v2\x1f.firehosego.cisco.v1.DeviceInfoR\n" +
-	"deviceInfo\x12P\n" +
-	"\x11detected_position\x18\x02 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x10detectedPosition\x12L\n" +
-	"\x0fplaced_position\x18\x03 \x01(\v2#.firehosego.cisco.v1.DevicePositionR\x0eplacedPosition\x129\n" +
-	"\blocation\x18\x04 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12C\n" +
-	"\vaction_type\x18\x05 \x01(\x0e2\".firehosego.cisco.v1.IOTActionTypeR\n" +
-	"actionType\x12!\n" +
-	"\faction_count\x18\x06 \x01(\x05R\vactionCount\x12)\n" +
-	"\x10action_timestamp\x18\a \x01(\x03R\x0factionTimestamp\"\xf4\x04\n" +
-	"\fDeviceCounts\x129\n" +
-	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12)\n" +
-	"\x10associated_count\x18\x02 \x01(\x03R\x0fassociatedCount\x126\n" +
-	"\x17estimated_probing_count\x18\x03 \x01(\x03R\x15estimatedProbingCount\x12B\n" +
-	"\x1dprobing_randomized_percentage\x18\x04 \x01(\x01R\x1bprobingRandomizedPercentage\x12)\n" +
-	"\x10associated_delta\x18\x05 \x01(\x05R\x0fassociatedDelta\x12#\n" +
-	"\rprobing_delta\x18\x06 \x01(\x05R\fprobingDelta\x12+\n" +
-	"\x11estimated_density\x18\a \x01(\x01R\x10estimatedDensity\x12B\n" +
-	"\x1destimated_capacity_percentage\x18\b \x01(\x01R\x1bestimatedCapacityPercentage\x12\x1d\n" +
-	"\n" +
-	"user_count\x18\f \x01(\x05R\tuserCount\x12.\n" +
-	"\x13wireless_user_count\x18\r \x01(\x05R\x11wirelessUserCount\x12(\n" +
-	"\x10wired_user_count\x18\x0e \x01(\x05R\x0ewiredUserCount\x12$\n" +
-	"\x0erfid_tag_count\x18\x0f \x01(\x05R\frfidTagCount\x12\"\n" +
-	"\rble_tag_count\x18\x10 \x01(\x05R\vbleTagCount\"\x80\x01\n" +
-	"\fCameraCounts\x129\n" +
-	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x14\n" +
-	"\x05count\x18\x04 \x01(\x03R\x05count\x12\x1f\n" +
-	"\vcount_delta\x18\x05 \x01(\x03R\n" +
-	"countDelta\"\xa5\x01\n" +
-	"\x0fRawCameraCounts\x129\n" +
-	"\blocation\x18\x01 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12\x1b\n" +
-	"\tcamera_id\x18\x02 \x01(\tR\bcameraId\x12$\n" +
-	"\x0ecamera_zone_id\x18\x03 \x01(\tR\fcameraZoneId\x12\x14\n" +
-	"\x05count\x18\x04 \x01(\x03R\x05count\"\xaa\x04\n" +
+	"\x12air_quality_status\x18\x14 \x01(\tR\x10airQualityStatus\"\xcf\v\n" +
 	"\x10NetworkTelemetry\x12Z\n" +
 	"\x0enetwork_health\x18\x01 \x01(\v23.firehosego.cisco.v1.NetworkTelemetry.NetworkHealthR\rnetworkHealth\x12i\n" +
 	"\x13network_performance\x18\x02 \x03(\v28.firehosego.cisco.v1.NetworkTelemetry.NetworkPerformanceR\x12networkPerformance\x129\n" +
-	"\blocation\x18\x03 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x1a\x15\n" +
-	"\x13NetworkAvailability\x1a\r\n" +
-	"\vAPTelemetry\x1a\x14\n" +
-	"\x12NetworkPerformance\x1a\xd7\x01\n" +
-	"\rNetworkHealth\x12l\n" +
-	"\x14network_availability\x18\x01 \x03(\v29.firehosego.cisco.v1.NetworkTelemetry.NetworkAvailabilityR\x13networkAvailability\x12X\n" +
-	"\x0eap_telemetries\x18\x02 \x03(\v21.firehosego.cisco.v1.NetworkTelemetry.APTelemetryR\rapTelemetries\"\x9a\x05\n" +
-	"\x14LocationAnchorUpdate\x12[\n" +
-	"\vchange_type\x18\x01 \x01(\x0e2:.firehosego.cisco.v1.LocationAnchorUpdate.AnchorChangeTypeR\n" +
-	"changeType\x129\n" +
-	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12n\n" +
-	"\x14location_anchor_info\x18\x03 \x01(\v2<.firehosego.cisco.v1.LocationAnchorUpdate.LocationAnchorInfoR\x12locationAnchorInfo\x1a\xc9\x02\n" +
-	"\x12LocationAnchorInfo\x12\x1e\n" +
+	"\blocation\x18\x03 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x1a\xda\x06\n" +
+	"\rNetworkHealth\x12z\n" +
+	"\x14network_availability\x18\x01 \x03(\v2G.firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.NetworkAvailabilityR\x13networkAvailability\x12f\n" +
+	"\x0eap_telemetries\x18\x02 \x03(\v2?.firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetryR\rapTelemetries\x1a\xc8\x02\n" +
+	"\x13NetworkAvailability\x12 \n" +
+	"\fnum_of_tests\x18\x01 \x01(\x05R\n" +
+	"numOfTests\x12$\n" +
+	"\x0enum_of_success\x18\x02 \x01(\x05R\fnumOfSuccess\x12-\n" +
+	"\x12success_percentage\x18\x03 \x01(\x01R\x11successPercentage\x12)\n" +
+	"\x11num_of_dns_lookup\x18\x04 \x01(\x05R\x0enumOfDnsLookup\x128\n" +
+	"\x19num_of_dns_lookup_success\x18\x05 \x01(\x05R\x15numOfDnsLookupSuccess\x12A\n" +
+	"\x1ddns_lookup_success_percentage\x18\x06 \x01(\x01R\x1adnsLookupSuccessPercentage\x12\x12\n" +
+	"\x04band\x18\a \x01(\tR\x04band\x1a\xbc\x01\n" +
+	"\vAPTelemetry\x12o\n" +
+	"\x11ap_telemetry_type\x18\x01 \x01(\x0e2C.firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetryTypeR\x0fapTelemetryType\x12\x18\n" +
+	"\aaverage\x18\x02 \x01(\x01R\aaverage\x12\x10\n" +
+	"\x03min\x18\x03 \x01(\x05R\x03min\x12\x10\n" +
+	"\x03max\x18\x04 \x01(\x05R\x03max\"[\n" +
+	"\x0fAPTelemetryType\x12\b\n" +
+	"\x04NONE\x10\x00\x12\x12\n" +
+	"\x0eCLIENTS_PER_AP\x10\x01\x12\a\n" +
+	"\x03SNR\x10\x02\x12\x17\n" +
+	"\x13CHANNEL_UTILIZATION\x10\x03\x12\b\n" +
+	"\x04RSSI\x10\x04\x1a\xdb\x02\n" +
+	"\x12NetworkPerformance\x129\n" +
+	"\x19avg_upload_bandwidth_mbps\x18\x01 \x01(\x01R\x16avgUploadBandwidthMbps\x12=\n" +
+	"\x1bavg_download_bandwidth_mbps\x18\x02 \x01(\x01R\x18avgDownloadBandwidthMbps\x12;\n" +
+	"\x1aavg_packet_loss_percentage\x18\x03 \x01(\x01R\x17avgPacketLossPercentage\x12\x1c\n" +
 	"\n" +
-	"identifier\x18\x01 \x01(\tR\n" +
-	"identifier\x12\x12\n" +
-	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x14\n" +
-	"\x05major\x18\x03 \x01(\tR\x05major\x12\x14\n" +
-	"\x05minor\x18\x04 \x01(\tR\x05minor\x12\x19\n" +
-	"\btx_power\x18\x05 \x01(\tR\atxPower\x12 \n" +
-	"\fadv_tx_power\x18\x06 \x01(\tR\n" +
-	"advTxPower\x12\x1c\n" +
-	"\tfrequency\x18\a \x01(\x05R\tfrequency\x12\x13\n" +
-	"\x05x_pos\x18\b \x01(\tR\x04xPos\x12\x13\n" +
-	"\x05y_pos\x18\t \x01(\tR\x04yPos\x12\x13\n" +
-	"\x05z_pos\x18\n" +
-	" \x01(\tR\x04zPos\x12\x10\n" +
-	"\x03lat\x18\v \x01(\x01R\x03lat\x12\x10\n" +
-	"\x03lon\x18\f \x01(\x01R\x03lon\x12\x15\n" +
-	"\x06map_id\x18\r \x01(\tR\x05mapId\".\n" +
-	"\x10AnchorChangeType\x12\x0e\n" +
+	"avg_rtt_ms\x18\x04 \x01(\x05R\bavgRttMs\x122\n" +
+	"\x16avg_dns_lookup_time_ms\x18\x05 \x01(\x05R\x12avgDnsLookupTimeMs\x12\x12\n" +
+	"\x04band\x18\x06 \x01(\tR\x04band\x12\x16\n" +
+	"\x06jitter\x18\a \x01(\x01R\x06jitter\x12\x10\n" +
+	"\x03mos\x18\b \x01(\x01R\x03mos\"\xa5\x01\n" +
+	"\x13EventsStreamRequest\x12#\n" +
+	"\rmin_partition\x18\x01 \x01(\x05R\fminPartition\x12#\n" +
+	"\rmax_partition\x18\x02 \x01(\x05R\fmaxPartition\x12%\n" +
+	"\x0efrom_timestamp\x18\x03 \x01(\x03R\rfromTimestamp\x12\x1d\n" +
 	"\n" +
-	"ADD_UPDATE\x10\x00\x12\n" +
-	"\n" +
-	"\x06DELETE\x10\x01\"\xd1\a\n" +
-	"\x13NetworkStatusUpdate\x12[\n" +
-	"\vdevice_type\x18\x01 \x01(\x0e2:.firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceTypeR\n" +
-	"deviceType\x12T\n" +
-	"\x06status\x18\x02 \x01(\x0e2<.firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatusR\x06status\x12\x1d\n" +
-	"\n" +
-	"last_heard\x18\x03 \x01(\x03R\tlastHeard\x12_\n" +
-	"\x0econnector_info\x18\x04 \x01(\v26.firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfoH\x00R\rconnectorInfo\x12b\n" +
-	"\x0fcontroller_info\x18\x05 \x01(\v27.firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfoH\x00R\x0econtrollerInfo\x1a\x9a\x01\n" +
-	"\rConnectorInfo\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
-	"\n" +
-	"ip_address\x18\x03 \x01(\tR\tipAddress\x12\x1f\n" +
-	"\vova_version\x18\x04 \x01(\tR\n" +
-	"ovaVersion\x12%\n" +
-	"\x0edocker_version\x18\x05 \x01(\tR\rdockerVersion\x1a\xcb\x01\n" +
-	"\x0eControllerInfo\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
-	"\n" +
-	"ip_address\x18\x03 \x01(\tR\tipAddress\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\tR\aversion\x12!\n" +
-	"\fconnector_id\x18\x05 \x01(\tR\vconnectorId\x12%\n" +
-	"\x0econnector_name\x18\x06 \x01(\tR\rconnectorName\x12\x12\n" +
-	"\x04type\x18\a \x01(\tR\x04type\"K\n" +
-	"\x11NetworkDeviceType\x12\x0f\n" +
-	"\vNDT_UNKNOWN\x10\x00\x12\x11\n" +
-	"\rNDT_CONNECTOR\x10\x01\x12\x12\n" +
-	"\x0eNDT_CONTROLLER\x10\x02\"a\n" +
-	"\x13NetworkDeviceStatus\x12\x0f\n" +
-	"\vNDS_UNKNOWN\x10\x00\x12\r\n" +
-	"\tCONNECTED\x10\x01\x12\x10\n" +
-	"\fDISCONNECTED\x10\x02\x12\n" +
-	"\n" +
-	"\x06ACTIVE\x10\x03\x12\f\n" +
-	"\bINACTIVE\x10\x04B\b\n" +
-	"\x06device\"b\n" +
+	"replica_id\x18\x04 \x01(\x05R\treplicaId\"b\n" +
 	"\x13LocationInfoRequest\x12\x1f\n" +
 	"\vlocation_id\x18\x01 \x01(\tR\n" +
 	"locationId\x12*\n" +
@@ -7741,14 +8714,100 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\vmac_address\x18\x02 \x01(\tH\x00R\n" +
 	"macAddress\x12\x1d\n" +
 	"\tdevice_id\x18\x03 \x01(\tH\x00R\bdeviceIdB\x04\n" +
-	"\x02id\"\xd4\x01\n" +
+	"\x02id\"\xdf\x01\n" +
 	"\x11SaveDeviceRequest\x12*\n" +
 	"\x11partner_tenant_id\x18\x01 \x01(\tR\x0fpartnerTenantId\x12!\n" +
 	"\vmac_address\x18\x02 \x01(\tH\x00R\n" +
 	"macAddress\x12\x1d\n" +
-	"\tdevice_id\x18\x03 \x01(\tH\x00R\bdeviceId\x12K\n" +
-	"\x13device_profile_data\x18\x04 \x01(\v2\x1b.firehosego.cisco.v1.DeviceR\x11deviceProfileDataB\x04\n" +
-	"\x02id*\xc0\x03\n" +
+	"\tdevice_id\x18\x03 \x01(\tH\x00R\bdeviceId\x12V\n" +
+	"\x13device_profile_data\x18\x04 \x01(\v2&.firehosego.cisco.v1.DeviceProfileDataR\x11deviceProfileDataB\x04\n" +
+	"\x02id\"\xfc\x03\n" +
+	"\x11DeviceProfileData\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\x01 \x01(\tR\tfirstName\x12\x1b\n" +
+	"\tlast_name\x18\x02 \x01(\tR\blastName\x123\n" +
+	"\x06gender\x18\x03 \x01(\x0e2\x1b.firehosego.cisco.v1.GenderR\x06gender\x127\n" +
+	"\x06mobile\x18\x04 \x01(\v2\x1f.firehosego.cisco.v1.MobileInfoR\x06mobile\x124\n" +
+	"\x05email\x18\x05 \x01(\v2\x1e.firehosego.cisco.v1.EmailInfoR\x05email\x12V\n" +
+	"\x13social_network_info\x18\x06 \x03(\v2&.firehosego.cisco.v1.SocialNetworkInfoR\x11socialNetworkInfo\x123\n" +
+	"\x04type\x18\a \x01(\x0e2\x1f.firehosego.cisco.v1.DeviceTypeR\x04type\x12\x19\n" +
+	"\badd_tags\x18\b \x03(\tR\aaddTags\x12\x1f\n" +
+	"\vremove_tags\x18\t \x03(\tR\n" +
+	"removeTags\x12>\n" +
+	"\n" +
+	"attributes\x18\n" +
+	" \x03(\v2\x1e.firehosego.cisco.v1.AttributeR\n" +
+	"attributes\"\xad\x02\n" +
+	"\x14LocationAnchorUpdate\x12U\n" +
+	"\vchange_type\x18\x01 \x01(\x0e24.firehosego.cisco.v1.LocationAnchorUpdate.UpdateTypeR\n" +
+	"changeType\x129\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.firehosego.cisco.v1.LocationR\blocation\x12Y\n" +
+	"\x14location_anchor_info\x18\x03 \x01(\v2'.firehosego.cisco.v1.LocationAnchorInfoR\x12locationAnchorInfo\"(\n" +
+	"\n" +
+	"UpdateType\x12\x0e\n" +
+	"\n" +
+	"ADD_UPDATE\x10\x00\x12\n" +
+	"\n" +
+	"\x06DELETE\x10\x01\"\xdf\x02\n" +
+	"\x12LocationAnchorInfo\x12\x1e\n" +
+	"\n" +
+	"identifier\x18\x01 \x01(\tR\n" +
+	"identifier\x12\x12\n" +
+	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x14\n" +
+	"\x05major\x18\x03 \x01(\x05R\x05major\x12\x14\n" +
+	"\x05minor\x18\x04 \x01(\x05R\x05minor\x12\x19\n" +
+	"\btx_power\x18\x05 \x01(\x05R\atxPower\x12 \n" +
+	"\fadv_tx_power\x18\x06 \x01(\x05R\n" +
+	"advTxPower\x12\x1c\n" +
+	"\tfrequency\x18\a \x01(\x05R\tfrequency\x12\x13\n" +
+	"\x05x_pos\x18\b \x01(\tR\x04xPos\x12\x13\n" +
+	"\x05y_pos\x18\t \x01(\tR\x04yPos\x12\x13\n" +
+	"\x05z_pos\x18\n" +
+	" \x01(\tR\x04zPos\x12\x1a\n" +
+	"\blatitude\x18\v \x01(\x01R\blatitude\x12\x1c\n" +
+	"\tlongitude\x18\f \x01(\x01R\tlongitude\x12\x15\n" +
+	"\x06map_id\x18\r \x01(\tR\x05mapId\"\x96\n" +
+	"\n" +
+	"\aCCXData\x12H\n" +
+	"\vtelemetries\x18\x01 \x03(\v2&.firehosego.cisco.v1.CCXData.TelemetryR\vtelemetries\x12>\n" +
+	"\abattery\x18\x02 \x01(\v2$.firehosego.cisco.v1.CCXData.BatteryR\abattery\x12;\n" +
+	"\x06vendor\x18\x03 \x01(\v2#.firehosego.cisco.v1.CCXData.VendorR\x06vendor\x12(\n" +
+	"\x10last_beacon_time\x18\x04 \x01(\x03R\x0elastBeaconTime\x12=\n" +
+	"\x1blast_beacon_sequence_number\x18\x05 \x01(\x05R\x18lastBeaconSequenceNumber\x1a\xba\x04\n" +
+	"\tTelemetry\x12K\n" +
+	"\x04type\x18\x01 \x01(\x0e27.firehosego.cisco.v1.CCXData.Telemetry.CCXTelemetryTypeR\x04type\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12,\n" +
+	"\x12last_received_time\x18\x04 \x01(\x03R\x10lastReceivedTime\x121\n" +
+	"\x15last_received_seq_num\x18\x05 \x01(\x05R\x12lastReceivedSeqNum\"\xd4\x02\n" +
+	"\x10CCXTelemetryType\x12\x1d\n" +
+	"\x19CCX_TELEMETRY_TEMPERATURE\x10\x00\x12\x1a\n" +
+	"\x16CCX_TELEMETRY_HUMIDITY\x10\x01\x12\x15\n" +
+	"\x11CCX_TELEMETRY_GPS\x10\x02\x12\x18\n" +
+	"\x14CCX_TELEMETRY_MOTION\x10\x03\x12\x1a\n" +
+	"\x16CCX_TELEMETRY_DISTANCE\x10\x04\x12\x16\n" +
+	"\x12CCX_TELEMETRY_FUEL\x10\x05\x12\x1a\n" +
+	"\x16CCX_TELEMETRY_QUANTITY\x10\x06\x12\x1a\n" +
+	"\x16CCX_TELEMETRY_PRESSURE\x10\a\x12\x18\n" +
+	"\x14CCX_TELEMETRY_STATUS\x10\b\x12\x15\n" +
+	"\x11CCX_TELEMETRY_EPC\x10\t\x12\x1c\n" +
+	"\x18CCX_TELEMETRY_MOTIONPROB\x10\n" +
+	"\x12\x19\n" +
+	"\x15CCX_TELEMETRY_UNKNOWN\x10\v\x1a\xee\x01\n" +
+	"\aBattery\x12\x1c\n" +
+	"\ttolerance\x18\x01 \x01(\x05R\ttolerance\x12+\n" +
+	"\x11percent_remaining\x18\x02 \x01(\x05R\x10percentRemaining\x12%\n" +
+	"\x0edays_remaining\x18\x03 \x01(\x05R\rdaysRemaining\x12\x10\n" +
+	"\x03age\x18\x04 \x01(\x03R\x03age\x12,\n" +
+	"\x12last_received_time\x18\x05 \x01(\x03R\x10lastReceivedTime\x121\n" +
+	"\x15last_received_seq_num\x18\x06 \x01(\x05R\x12lastReceivedSeqNum\x1a\xac\x01\n" +
+	"\x06Vendor\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x1d\n" +
+	"\n" +
+	"element_id\x18\x02 \x01(\x05R\telementId\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12,\n" +
+	"\x12last_received_time\x18\x04 \x01(\x03R\x10lastReceivedTime\x121\n" +
+	"\x15last_received_seq_num\x18\x05 \x01(\x05R\x12lastReceivedSeqNum*\xc0\x03\n" +
 	"\tEventType\x12\x10\n" +
 	"\fDEVICE_ENTRY\x10\x00\x12\x0f\n" +
 	"\vDEVICE_EXIT\x10\x01\x12\x12\n" +
@@ -7771,13 +8830,45 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\x10RAW_CAMERA_COUNT\x10\x16\x12\x15\n" +
 	"\x11NETWORK_TELEMETRY\x10\x18\x12\x1a\n" +
 	"\x16LOCATION_ANCHOR_UPDATE\x10\x19\x12\x19\n" +
-	"\x15NETWORK_STATUS_UPDATE\x10\x1a*C\n" +
+	"\x15NETWORK_STATUS_UPDATE\x10\x1a*\x98\x01\n" +
+	"\rIOTDeviceType\x12\x16\n" +
+	"\x12IOT_DEVICE_UNKNOWN\x10\x00\x12\x12\n" +
+	"\x0eIOT_BLE_DEVICE\x10\x01\x12\x10\n" +
+	"\fIOT_RFID_TAG\x10\x02\x12\x15\n" +
+	"\x11IOT_ZIGBEE_DEVICE\x10\x03\x12\x14\n" +
+	"\x10IOT_WIRED_DEVICE\x10\x04\x12\x1c\n" +
+	"\x18IOT_TELE_PRESENCE_DEVICE\x10\x05*_\n" +
+	"\rIOTActionType\x12\x16\n" +
+	"\x12IOT_ACTION_UNKNOWN\x10\x00\x12\x19\n" +
+	"\x15IOT_ACTION_DOUBLE_TAP\x10\x01\x12\x1b\n" +
+	"\x17IOT_ACTION_BUTTON_CLICK\x10\x02*\xc0\x01\n" +
+	"\x17DevicePresenceEventType\x12\x16\n" +
+	"\x12DEVICE_ENTRY_EVENT\x10\x00\x12\x1a\n" +
+	"\x16DEVICE_IN_ACTIVE_EVENT\x10\x01\x12\x17\n" +
+	"\x13DEVICE_ACTIVE_EVENT\x10\x02\x12\x15\n" +
+	"\x11DEVICE_EXIT_EVENT\x10\x03\x12\x1c\n" +
+	"\x18DEVICE_SSID_CHANGE_EVENT\x10\x04\x12#\n" +
+	"\x1fDEVICE_RAW_USER_ID_CHANGE_EVENT\x10\x05*s\n" +
+	"\x15UserPresenceEventType\x12\x14\n" +
+	"\x10USER_ENTRY_EVENT\x10\x00\x12\x18\n" +
+	"\x14USER_IN_ACTIVE_EVENT\x10\x01\x12\x15\n" +
+	"\x11USER_ACTIVE_EVENT\x10\x02\x12\x13\n" +
+	"\x0fUSER_EXIT_EVENT\x10\x03*/\n" +
+	"\n" +
+	"Connection\x12\x11\n" +
+	"\rCONN_WIRELESS\x10\x00\x12\x0e\n" +
+	"\n" +
+	"CONN_WIRED\x10\x01*C\n" +
 	"\x06Gender\x12\x18\n" +
 	"\x14GENDER_NOT_AVAILABLE\x10\x00\x12\b\n" +
 	"\x04MALE\x10\x01\x12\n" +
 	"\n" +
 	"\x06FEMALE\x10\x02\x12\t\n" +
-	"\x05OTHER\x10\x03*U\n" +
+	"\x05OTHER\x10\x03*8\n" +
+	"\rSocialNetwork\x12\f\n" +
+	"\bFACEBOOK\x10\x00\x12\v\n" +
+	"\aTWITTER\x10\x01\x12\f\n" +
+	"\bLINKEDIN\x10\x02*U\n" +
 	"\n" +
 	"DeviceType\x12\x11\n" +
 	"\rNOT_AVAILABLE\x10\x00\x12\n" +
@@ -7795,53 +8886,7 @@ const file_firehosego_cisco_v1_firehose_proto_rawDesc = "" +
 	"\x06REMOVE\x10\x01\x12\b\n" +
 	"\x04MOVE\x10\x02\x12\n" +
 	"\n" +
-	"\x06UPDATE\x10\x03*/\n" +
-	"\n" +
-	"Connection\x12\x11\n" +
-	"\rCONN_WIRELESS\x10\x00\x12\x0e\n" +
-	"\n" +
-	"CONN_WIRED\x10\x01*8\n" +
-	"\rSocialNetwork\x12\f\n" +
-	"\bFACEBOOK\x10\x00\x12\v\n" +
-	"\aTWITTER\x10\x01\x12\f\n" +
-	"\bLINKEDIN\x10\x02*\xc0\x01\n" +
-	"\x17DevicePresenceEventType\x12\x16\n" +
-	"\x12DEVICE_ENTRY_EVENT\x10\x00\x12\x1a\n" +
-	"\x16DEVICE_IN_ACTIVE_EVENT\x10\x01\x12\x17\n" +
-	"\x13DEVICE_ACTIVE_EVENT\x10\x02\x12\x15\n" +
-	"\x11DEVICE_EXIT_EVENT\x10\x03\x12\x1c\n" +
-	"\x18DEVICE_SSID_CHANGE_EVENT\x10\x04\x12#\n" +
-	"\x1fDEVICE_RAW_USER_ID_CHANGE_EVENT\x10\x05*s\n" +
-	"\x15UserPresenceEventType\x12\x14\n" +
-	"\x10USER_ENTRY_EVENT\x10\x00\x12\x18\n" +
-	"\x14USER_IN_ACTIVE_EVENT\x10\x01\x12\x15\n" +
-	"\x11USER_ACTIVE_EVENT\x10\x02\x12\x13\n" +
-	"\x0fUSER_EXIT_EVENT\x10\x03*\x98\x01\n" +
-	"\rIOTDeviceType\x12\x16\n" +
-	"\x12IOT_DEVICE_UNKNOWN\x10\x00\x12\x12\n" +
-	"\x0eIOT_BLE_DEVICE\x10\x01\x12\x10\n" +
-	"\fIOT_RFID_TAG\x10\x02\x12\x15\n" +
-	"\x11IOT_ZIGBEE_DEVICE\x10\x03\x12\x14\n" +
-	"\x10IOT_WIRED_DEVICE\x10\x04\x12\x1c\n" +
-	"\x18IOT_TELE_PRESENCE_DEVICE\x10\x05*_\n" +
-	"\rIOTActionType\x12\x16\n" +
-	"\x12IOT_ACTION_UNKNOWN\x10\x00\x12\x19\n" +
-	"\x15IOT_ACTION_DOUBLE_TAP\x10\x01\x12\x1b\n" +
-	"\x17IOT_ACTION_BUTTON_CLICK\x10\x02*\xcc\x02\n" +
-	"\x10CCXTelemetryType\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_0\x10\x00\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_1\x10\x01\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_2\x10\x02\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_3\x10\x03\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_4\x10\x04\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_5\x10\x05\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_6\x10\x06\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_7\x10\a\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_8\x10\b\x12\x18\n" +
-	"\x14CCX_TELEMETRY_TYPE_9\x10\t\x12\x19\n" +
-	"\x15CCX_TELEMETRY_TYPE_10\x10\n" +
-	"\x12\x19\n" +
-	"\x15CCX_TELEMETRY_TYPE_11\x10\v2\xbd\x03\n" +
+	"\x06UPDATE\x10\x032\xbd\x03\n" +
 	"\bFirehose\x12Y\n" +
 	"\tGetEvents\x12(.firehosego.cisco.v1.EventsStreamRequest\x1a .firehosego.cisco.v1.EventRecord0\x01\x12^\n" +
 	"\x0fGetLocationInfo\x12(.firehosego.cisco.v1.LocationInfoRequest\x1a!.firehosego.cisco.v1.LocationInfo\x12R\n" +
@@ -7862,230 +8907,250 @@ func file_firehosego_cisco_v1_firehose_proto_rawDescGZIP() []byte {
 	return file_firehosego_cisco_v1_firehose_proto_rawDescData
 }
 
-var file_firehosego_cisco_v1_firehose_proto_enumTypes = make([]protoimpl.EnumInfo, 20)
-var file_firehosego_cisco_v1_firehose_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_firehosego_cisco_v1_firehose_proto_enumTypes = make([]protoimpl.EnumInfo, 21)
+var file_firehosego_cisco_v1_firehose_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_firehosego_cisco_v1_firehose_proto_goTypes = []any{
-	(EventType)(0),                                  // 0: firehosego.cisco.v1.EventType
-	(Gender)(0),                                     // 1: firehosego.cisco.v1.Gender
-	(DeviceType)(0),                                 // 2: firehosego.cisco.v1.DeviceType
-	(ChangeType)(0),                                 // 3: firehosego.cisco.v1.ChangeType
-	(Connection)(0),                                 // 4: firehosego.cisco.v1.Connection
-	(SocialNetwork)(0),                              // 5: firehosego.cisco.v1.SocialNetwork
-	(DevicePresenceEventType)(0),                    // 6: firehosego.cisco.v1.DevicePresenceEventType
-	(UserPresenceEventType)(0),                      // 7: firehosego.cisco.v1.UserPresenceEventType
-	(IOTDeviceType)(0),                              // 8: firehosego.cisco.v1.IOTDeviceType
-	(IOTActionType)(0),                              // 9: firehosego.cisco.v1.IOTActionType
-	(CCXTelemetryType)(0),                           // 10: firehosego.cisco.v1.CCXTelemetryType
-	(Device_OptIn)(0),                               // 11: firehosego.cisco.v1.Device.OptIn
-	(IOTTelemetry_Illuminance_Unit)(0),              // 12: firehosego.cisco.v1.IOTTelemetry.Illuminance.Unit
-	(IOTTelemetry_Battery_Unit)(0),                  // 13: firehosego.cisco.v1.IOTTelemetry.Battery.Unit
-	(IOTTelemetry_OccupancyStatus_Status)(0),        // 14: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.Status
-	(IOTTelemetry_MagnetContact_ContactType)(0),     // 15: firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactType
-	(IOTTelemetry_PushButton_Action)(0),             // 16: firehosego.cisco.v1.IOTTelemetry.PushButton.Action
-	(LocationAnchorUpdate_AnchorChangeType)(0),      // 17: firehosego.cisco.v1.LocationAnchorUpdate.AnchorChangeType
-	(NetworkStatusUpdate_NetworkDeviceType)(0),      // 18: firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceType
-	(NetworkStatusUpdate_NetworkDeviceStatus)(0),    // 19: firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatus
-	(*EventsStreamRequest)(nil),                     // 20: firehosego.cisco.v1.EventsStreamRequest
-	(*EventRecord)(nil),                             // 21: firehosego.cisco.v1.EventRecord
-	(*Device)(nil),                                  // 22: firehosego.cisco.v1.Device
-	(*Attribute)(nil),                               // 23: firehosego.cisco.v1.Attribute
-	(*SocialNetworkInfo)(nil),                       // 24: firehosego.cisco.v1.SocialNetworkInfo
-	(*User)(nil),                                    // 25: firehosego.cisco.v1.User
-	(*Location)(nil),                                // 26: firehosego.cisco.v1.Location
-	(*LocationDetails)(nil),                         // 27: firehosego.cisco.v1.LocationDetails
-	(*MapDetails)(nil),                              // 28: firehosego.cisco.v1.MapDetails
-	(*Dimension)(nil),                               // 29: firehosego.cisco.v1.Dimension
-	(*DeviceEntry)(nil),                             // 30: firehosego.cisco.v1.DeviceEntry
-	(*DeviceExit)(nil),                              // 31: firehosego.cisco.v1.DeviceExit
-	(*DeviceLocation)(nil),                          // 32: firehosego.cisco.v1.DeviceLocation
-	(*DevicePresence)(nil),                          // 33: firehosego.cisco.v1.DevicePresence
-	(*UserPresence)(nil),                            // 34: firehosego.cisco.v1.UserPresence
-	(*AppActivation)(nil),                           // 35: firehosego.cisco.v1.AppActivation
-	(*AccountAdminChange)(nil),                      // 36: firehosego.cisco.v1.AccountAdminChange
-	(*LocationChange)(nil),                          // 37: firehosego.cisco.v1.LocationChange
-	(*TPPeopleCountUpdate)(nil),                     // 38: firehosego.cisco.v1.TPPeopleCountUpdate
-	(*DeviceInfo)(nil),                              // 39: firehosego.cisco.v1.DeviceInfo
-	(*DevicePosition)(nil),                          // 40: firehosego.cisco.v1.DevicePosition
-	(*IOTTelemetry)(nil),                            // 41: firehosego.cisco.v1.IOTTelemetry
-	(*CCXData)(nil),                                 // 42: firehosego.cisco.v1.CCXData
-	(*TPData)(nil),                                  // 43: firehosego.cisco.v1.TPData
-	(*IOTUserAction)(nil),                           // 44: firehosego.cisco.v1.IOTUserAction
-	(*DeviceCounts)(nil),                            // 45: firehosego.cisco.v1.DeviceCounts
-	(*CameraCounts)(nil),                            // 46: firehosego.cisco.v1.CameraCounts
-	(*RawCameraCounts)(nil),                         // 47: firehosego.cisco.v1.RawCameraCounts
-	(*NetworkTelemetry)(nil),                        // 48: firehosego.cisco.v1.NetworkTelemetry
-	(*LocationAnchorUpdate)(nil),                    // 49: firehosego.cisco.v1.LocationAnchorUpdate
-	(*NetworkStatusUpdate)(nil),                     // 50: firehosego.cisco.v1.NetworkStatusUpdate
-	(*LocationInfoRequest)(nil),                     // 51: firehosego.cisco.v1.LocationInfoRequest
-	(*LocationInfo)(nil),                            // 52: firehosego.cisco.v1.LocationInfo
-	(*FloorMapRequest)(nil),                         // 53: firehosego.cisco.v1.FloorMapRequest
-	(*FloorMap)(nil),                                // 54: firehosego.cisco.v1.FloorMap
-	(*GetDeviceRequest)(nil),                        // 55: firehosego.cisco.v1.GetDeviceRequest
-	(*SaveDeviceRequest)(nil),                       // 56: firehosego.cisco.v1.SaveDeviceRequest
-	(*Device_DHCPProfileInfo)(nil),                  // 57: firehosego.cisco.v1.Device.DHCPProfileInfo
-	(*LocationDetails_Metadata)(nil),                // 58: firehosego.cisco.v1.LocationDetails.Metadata
-	(*UserPresence_UserCount)(nil),                  // 59: firehosego.cisco.v1.UserPresence.UserCount
-	(*IOTTelemetry_Temperature)(nil),                // 60: firehosego.cisco.v1.IOTTelemetry.Temperature
-	(*IOTTelemetry_Accelerometer)(nil),              // 61: firehosego.cisco.v1.IOTTelemetry.Accelerometer
-	(*IOTTelemetry_Illuminance)(nil),                // 62: firehosego.cisco.v1.IOTTelemetry.Illuminance
-	(*IOTTelemetry_Battery)(nil),                    // 63: firehosego.cisco.v1.IOTTelemetry.Battery
-	(*IOTTelemetry_LastUserAction)(nil),             // 64: firehosego.cisco.v1.IOTTelemetry.LastUserAction
-	(*IOTTelemetry_IBeacon)(nil),                    // 65: firehosego.cisco.v1.IOTTelemetry.IBeacon
-	(*IOTTelemetry_EddyStone)(nil),                  // 66: firehosego.cisco.v1.IOTTelemetry.EddyStone
-	(*IOTTelemetry_PirTrigger)(nil),                 // 67: firehosego.cisco.v1.IOTTelemetry.PirTrigger
-	(*IOTTelemetry_AirPressure)(nil),                // 68: firehosego.cisco.v1.IOTTelemetry.AirPressure
-	(*IOTTelemetry_VendorInfo)(nil),                 // 69: firehosego.cisco.v1.IOTTelemetry.VendorInfo
-	(*IOTTelemetry_Humidity)(nil),                   // 70: firehosego.cisco.v1.IOTTelemetry.Humidity
-	(*IOTTelemetry_AirQuality)(nil),                 // 71: firehosego.cisco.v1.IOTTelemetry.AirQuality
-	(*IOTTelemetry_CarbonEmissions)(nil),            // 72: firehosego.cisco.v1.IOTTelemetry.CarbonEmissions
-	(*IOTTelemetry_AmbientLight)(nil),               // 73: firehosego.cisco.v1.IOTTelemetry.AmbientLight
-	(*IOTTelemetry_Voltage)(nil),                    // 74: firehosego.cisco.v1.IOTTelemetry.Voltage
-	(*IOTTelemetry_IllumSolarCell)(nil),             // 75: firehosego.cisco.v1.IOTTelemetry.IllumSolarCell
-	(*IOTTelemetry_IllumSensor)(nil),                // 76: firehosego.cisco.v1.IOTTelemetry.IllumSensor
-	(*IOTTelemetry_OccupancyStatus)(nil),            // 77: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus
-	(*IOTTelemetry_MagnetContact)(nil),              // 78: firehosego.cisco.v1.IOTTelemetry.MagnetContact
-	(*IOTTelemetry_PushButton)(nil),                 // 79: firehosego.cisco.v1.IOTTelemetry.PushButton
-	(*CCXData_Telemetry)(nil),                       // 80: firehosego.cisco.v1.CCXData.Telemetry
-	(*CCXData_Battery)(nil),                         // 81: firehosego.cisco.v1.CCXData.Battery
-	(*CCXData_Vendor)(nil),                          // 82: firehosego.cisco.v1.CCXData.Vendor
-	(*NetworkTelemetry_NetworkAvailability)(nil),    // 83: firehosego.cisco.v1.NetworkTelemetry.NetworkAvailability
-	(*NetworkTelemetry_APTelemetry)(nil),            // 84: firehosego.cisco.v1.NetworkTelemetry.APTelemetry
-	(*NetworkTelemetry_NetworkPerformance)(nil),     // 85: firehosego.cisco.v1.NetworkTelemetry.NetworkPerformance
-	(*NetworkTelemetry_NetworkHealth)(nil),          // 86: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth
-	(*LocationAnchorUpdate_LocationAnchorInfo)(nil), // 87: firehosego.cisco.v1.LocationAnchorUpdate.LocationAnchorInfo
-	(*NetworkStatusUpdate_ConnectorInfo)(nil),       // 88: firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfo
-	(*NetworkStatusUpdate_ControllerInfo)(nil),      // 89: firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfo
+	(EventType)(0),                                             // 0: firehosego.cisco.v1.EventType
+	(IOTDeviceType)(0),                                         // 1: firehosego.cisco.v1.IOTDeviceType
+	(IOTActionType)(0),                                         // 2: firehosego.cisco.v1.IOTActionType
+	(DevicePresenceEventType)(0),                               // 3: firehosego.cisco.v1.DevicePresenceEventType
+	(UserPresenceEventType)(0),                                 // 4: firehosego.cisco.v1.UserPresenceEventType
+	(Connection)(0),                                            // 5: firehosego.cisco.v1.Connection
+	(Gender)(0),                                                // 6: firehosego.cisco.v1.Gender
+	(SocialNetwork)(0),                                         // 7: firehosego.cisco.v1.SocialNetwork
+	(DeviceType)(0),                                            // 8: firehosego.cisco.v1.DeviceType
+	(ChangeType)(0),                                            // 9: firehosego.cisco.v1.ChangeType
+	(NetworkStatusUpdate_NetworkDeviceType)(0),                 // 10: firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceType
+	(NetworkStatusUpdate_NetworkDeviceStatus)(0),               // 11: firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatus
+	(IOTTelemetry_PushButtonAction)(0),                         // 12: firehosego.cisco.v1.IOTTelemetry.PushButtonAction
+	(IOTTelemetry_OccupancyStatus_Status)(0),                   // 13: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.Status
+	(IOTTelemetry_MagnetContact_ContactType)(0),                // 14: firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactType
+	(IOTTelemetry_Illuminance_IlluminanceUnit)(0),              // 15: firehosego.cisco.v1.IOTTelemetry.Illuminance.IlluminanceUnit
+	(IOTTelemetry_Battery_BatteryUnit)(0),                      // 16: firehosego.cisco.v1.IOTTelemetry.Battery.BatteryUnit
+	(Device_OptIn)(0),                                          // 17: firehosego.cisco.v1.Device.OptIn
+	(NetworkTelemetry_NetworkHealth_APTelemetryType)(0),        // 18: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetryType
+	(LocationAnchorUpdate_UpdateType)(0),                       // 19: firehosego.cisco.v1.LocationAnchorUpdate.UpdateType
+	(CCXData_Telemetry_CCXTelemetryType)(0),                    // 20: firehosego.cisco.v1.CCXData.Telemetry.CCXTelemetryType
+	(*EventRecord)(nil),                                        // 21: firehosego.cisco.v1.EventRecord
+	(*NetworkStatusUpdate)(nil),                                // 22: firehosego.cisco.v1.NetworkStatusUpdate
+	(*DeviceInfo)(nil),                                         // 23: firehosego.cisco.v1.DeviceInfo
+	(*DevicePosition)(nil),                                     // 24: firehosego.cisco.v1.DevicePosition
+	(*IOTUserAction)(nil),                                      // 25: firehosego.cisco.v1.IOTUserAction
+	(*IOTTelemetry)(nil),                                       // 26: firehosego.cisco.v1.IOTTelemetry
+	(*DeviceCounts)(nil),                                       // 27: firehosego.cisco.v1.DeviceCounts
+	(*CameraCounts)(nil),                                       // 28: firehosego.cisco.v1.CameraCounts
+	(*RawCameraCounts)(nil),                                    // 29: firehosego.cisco.v1.RawCameraCounts
+	(*DevicePresence)(nil),                                     // 30: firehosego.cisco.v1.DevicePresence
+	(*UserPresence)(nil),                                       // 31: firehosego.cisco.v1.UserPresence
+	(*User)(nil),                                               // 32: firehosego.cisco.v1.User
+	(*Location)(nil),                                           // 33: firehosego.cisco.v1.Location
+	(*Attribute)(nil),                                          // 34: firehosego.cisco.v1.Attribute
+	(*SocialNetworkInfo)(nil),                                  // 35: firehosego.cisco.v1.SocialNetworkInfo
+	(*Facebook)(nil),                                           // 36: firehosego.cisco.v1.Facebook
+	(*Twitter)(nil),                                            // 37: firehosego.cisco.v1.Twitter
+	(*LinkedIn)(nil),                                           // 38: firehosego.cisco.v1.LinkedIn
+	(*MobileInfo)(nil),                                         // 39: firehosego.cisco.v1.MobileInfo
+	(*EmailInfo)(nil),                                          // 40: firehosego.cisco.v1.EmailInfo
+	(*Device)(nil),                                             // 41: firehosego.cisco.v1.Device
+	(*DeviceEntry)(nil),                                        // 42: firehosego.cisco.v1.DeviceEntry
+	(*DeviceExit)(nil),                                         // 43: firehosego.cisco.v1.DeviceExit
+	(*DeviceLocation)(nil),                                     // 44: firehosego.cisco.v1.DeviceLocation
+	(*Dimension)(nil),                                          // 45: firehosego.cisco.v1.Dimension
+	(*MapDetails)(nil),                                         // 46: firehosego.cisco.v1.MapDetails
+	(*LocationDetails)(nil),                                    // 47: firehosego.cisco.v1.LocationDetails
+	(*LocationChange)(nil),                                     // 48: firehosego.cisco.v1.LocationChange
+	(*AppActivation)(nil),                                      // 49: firehosego.cisco.v1.AppActivation
+	(*AccountAdminChange)(nil),                                 // 50: firehosego.cisco.v1.AccountAdminChange
+	(*TPPeopleCountUpdate)(nil),                                // 51: firehosego.cisco.v1.TPPeopleCountUpdate
+	(*NetworkTelemetry)(nil),                                   // 52: firehosego.cisco.v1.NetworkTelemetry
+	(*EventsStreamRequest)(nil),                                // 53: firehosego.cisco.v1.EventsStreamRequest
+	(*LocationInfoRequest)(nil),                                // 54: firehosego.cisco.v1.LocationInfoRequest
+	(*LocationInfo)(nil),                                       // 55: firehosego.cisco.v1.LocationInfo
+	(*FloorMapRequest)(nil),                                    // 56: firehosego.cisco.v1.FloorMapRequest
+	(*FloorMap)(nil),                                           // 57: firehosego.cisco.v1.FloorMap
+	(*GetDeviceRequest)(nil),                                   // 58: firehosego.cisco.v1.GetDeviceRequest
+	(*SaveDeviceRequest)(nil),                                  // 59: firehosego.cisco.v1.SaveDeviceRequest
+	(*DeviceProfileData)(nil),                                  // 60: firehosego.cisco.v1.DeviceProfileData
+	(*LocationAnchorUpdate)(nil),                               // 61: firehosego.cisco.v1.LocationAnchorUpdate
+	(*LocationAnchorInfo)(nil),                                 // 62: firehosego.cisco.v1.LocationAnchorInfo
+	(*CCXData)(nil),                                            // 63: firehosego.cisco.v1.CCXData
+	(*NetworkStatusUpdate_ConnectorInfo)(nil),                  // 64: firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfo
+	(*NetworkStatusUpdate_ControllerInfo)(nil),                 // 65: firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfo
+	(*IOTTelemetry_PushButton)(nil),                            // 66: firehosego.cisco.v1.IOTTelemetry.PushButton
+	(*IOTTelemetry_TPData)(nil),                                // 67: firehosego.cisco.v1.IOTTelemetry.TPData
+	(*IOTTelemetry_Humidity)(nil),                              // 68: firehosego.cisco.v1.IOTTelemetry.Humidity
+	(*IOTTelemetry_AirQuality)(nil),                            // 69: firehosego.cisco.v1.IOTTelemetry.AirQuality
+	(*IOTTelemetry_CarbonEmissions)(nil),                       // 70: firehosego.cisco.v1.IOTTelemetry.CarbonEmissions
+	(*IOTTelemetry_AmbientLight)(nil),                          // 71: firehosego.cisco.v1.IOTTelemetry.AmbientLight
+	(*IOTTelemetry_PIRTrigger)(nil),                            // 72: firehosego.cisco.v1.IOTTelemetry.PIRTrigger
+	(*IOTTelemetry_AirPressure)(nil),                           // 73: firehosego.cisco.v1.IOTTelemetry.AirPressure
+	(*IOTTelemetry_VendorInfo)(nil),                            // 74: firehosego.cisco.v1.IOTTelemetry.VendorInfo
+	(*IOTTelemetry_Voltage)(nil),                               // 75: firehosego.cisco.v1.IOTTelemetry.Voltage
+	(*IOTTelemetry_IllumSolarCell)(nil),                        // 76: firehosego.cisco.v1.IOTTelemetry.IllumSolarCell
+	(*IOTTelemetry_IllumSensor)(nil),                           // 77: firehosego.cisco.v1.IOTTelemetry.IllumSensor
+	(*IOTTelemetry_OccupancyStatus)(nil),                       // 78: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus
+	(*IOTTelemetry_MagnetContact)(nil),                         // 79: firehosego.cisco.v1.IOTTelemetry.MagnetContact
+	(*IOTTelemetryIBeacon)(nil),                                // 80: firehosego.cisco.v1.IOTTelemetry.iBeacon
+	(*IOTTelemetry_Eddystone)(nil),                             // 81: firehosego.cisco.v1.IOTTelemetry.Eddystone
+	(*IOTTelemetry_Temperature)(nil),                           // 82: firehosego.cisco.v1.IOTTelemetry.Temperature
+	(*IOTTelemetry_Illuminance)(nil),                           // 83: firehosego.cisco.v1.IOTTelemetry.Illuminance
+	(*IOTTelemetry_Battery)(nil),                               // 84: firehosego.cisco.v1.IOTTelemetry.Battery
+	(*IOTTelemetry_Accelerometer)(nil),                         // 85: firehosego.cisco.v1.IOTTelemetry.Accelerometer
+	(*IOTTelemetry_LastUserAction)(nil),                        // 86: firehosego.cisco.v1.IOTTelemetry.LastUserAction
+	(*UserPresence_UserCount)(nil),                             // 87: firehosego.cisco.v1.UserPresence.UserCount
+	(*Device_DHCPProfileInfo)(nil),                             // 88: firehosego.cisco.v1.Device.DHCPProfileInfo
+	(*LocationDetails_Metadata)(nil),                           // 89: firehosego.cisco.v1.LocationDetails.Metadata
+	(*NetworkTelemetry_NetworkHealth)(nil),                     // 90: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth
+	(*NetworkTelemetry_NetworkPerformance)(nil),                // 91: firehosego.cisco.v1.NetworkTelemetry.NetworkPerformance
+	(*NetworkTelemetry_NetworkHealth_NetworkAvailability)(nil), // 92: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.NetworkAvailability
+	(*NetworkTelemetry_NetworkHealth_APTelemetry)(nil),         // 93: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetry
+	(*CCXData_Telemetry)(nil),                                  // 94: firehosego.cisco.v1.CCXData.Telemetry
+	(*CCXData_Battery)(nil),                                    // 95: firehosego.cisco.v1.CCXData.Battery
+	(*CCXData_Vendor)(nil),                                     // 96: firehosego.cisco.v1.CCXData.Vendor
 }
 var file_firehosego_cisco_v1_firehose_proto_depIdxs = []int32{
 	0,   // 0: firehosego.cisco.v1.EventRecord.event_type:type_name -> firehosego.cisco.v1.EventType
-	30,  // 1: firehosego.cisco.v1.EventRecord.device_entry:type_name -> firehosego.cisco.v1.DeviceEntry
-	31,  // 2: firehosego.cisco.v1.EventRecord.device_exit:type_name -> firehosego.cisco.v1.DeviceExit
-	22,  // 3: firehosego.cisco.v1.EventRecord.device_profile_update:type_name -> firehosego.cisco.v1.Device
-	37,  // 4: firehosego.cisco.v1.EventRecord.location_hierarchy_change:type_name -> firehosego.cisco.v1.LocationChange
-	32,  // 5: firehosego.cisco.v1.EventRecord.device_location_update:type_name -> firehosego.cisco.v1.DeviceLocation
-	35,  // 6: firehosego.cisco.v1.EventRecord.app_activation:type_name -> firehosego.cisco.v1.AppActivation
-	36,  // 7: firehosego.cisco.v1.EventRecord.account_admin_change:type_name -> firehosego.cisco.v1.AccountAdminChange
-	38,  // 8: firehosego.cisco.v1.EventRecord.tp_people_count_update:type_name -> firehosego.cisco.v1.TPPeopleCountUpdate
-	33,  // 9: firehosego.cisco.v1.EventRecord.device_presence:type_name -> firehosego.cisco.v1.DevicePresence
-	34,  // 10: firehosego.cisco.v1.EventRecord.user_presence:type_name -> firehosego.cisco.v1.UserPresence
-	41,  // 11: firehosego.cisco.v1.EventRecord.iot_telemetry:type_name -> firehosego.cisco.v1.IOTTelemetry
-	44,  // 12: firehosego.cisco.v1.EventRecord.iot_user_action:type_name -> firehosego.cisco.v1.IOTUserAction
-	45,  // 13: firehosego.cisco.v1.EventRecord.device_counts:type_name -> firehosego.cisco.v1.DeviceCounts
-	46,  // 14: firehosego.cisco.v1.EventRecord.camera_counts:type_name -> firehosego.cisco.v1.CameraCounts
-	47,  // 15: firehosego.cisco.v1.EventRecord.raw_camera_counts:type_name -> firehosego.cisco.v1.RawCameraCounts
-	48,  // 16: firehosego.cisco.v1.EventRecord.network_telemetry:type_name -> firehosego.cisco.v1.NetworkTelemetry
-	49,  // 17: firehosego.cisco.v1.EventRecord.location_anchor_update:type_name -> firehosego.cisco.v1.LocationAnchorUpdate
-	50,  // 18: firehosego.cisco.v1.EventRecord.network_status_update:type_name -> firehosego.cisco.v1.NetworkStatusUpdate
-	1,   // 19: firehosego.cisco.v1.Device.gender:type_name -> firehosego.cisco.v1.Gender
-	11,  // 20: firehosego.cisco.v1.Device.opt_ins:type_name -> firehosego.cisco.v1.Device.OptIn
-	23,  // 21: firehosego.cisco.v1.Device.attributes:type_name -> firehosego.cisco.v1.Attribute
-	2,   // 22: firehosego.cisco.v1.Device.type:type_name -> firehosego.cisco.v1.DeviceType
-	24,  // 23: firehosego.cisco.v1.Device.social_network_info:type_name -> firehosego.cisco.v1.SocialNetworkInfo
-	57,  // 24: firehosego.cisco.v1.Device.dhcp_profile_info:type_name -> firehosego.cisco.v1.Device.DHCPProfileInfo
-	1,   // 25: firehosego.cisco.v1.User.gender:type_name -> firehosego.cisco.v1.Gender
-	23,  // 26: firehosego.cisco.v1.User.attributes:type_name -> firehosego.cisco.v1.Attribute
-	24,  // 27: firehosego.cisco.v1.User.social_network_info:type_name -> firehosego.cisco.v1.SocialNetworkInfo
-	26,  // 28: firehosego.cisco.v1.Location.parent:type_name -> firehosego.cisco.v1.Location
-	58,  // 29: firehosego.cisco.v1.LocationDetails.metadata:type_name -> firehosego.cisco.v1.LocationDetails.Metadata
-	28,  // 30: firehosego.cisco.v1.LocationDetails.map_details:type_name -> firehosego.cisco.v1.MapDetails
-	29,  // 31: firehosego.cisco.v1.MapDetails.dimension:type_name -> firehosego.cisco.v1.Dimension
-	22,  // 32: firehosego.cisco.v1.DeviceEntry.device:type_name -> firehosego.cisco.v1.Device
-	26,  // 33: firehosego.cisco.v1.DeviceEntry.location:type_name -> firehosego.cisco.v1.Location
-	22,  // 34: firehosego.cisco.v1.DeviceExit.device:type_name -> firehosego.cisco.v1.Device
-	26,  // 35: firehosego.cisco.v1.DeviceExit.location:type_name -> firehosego.cisco.v1.Location
-	22,  // 36: firehosego.cisco.v1.DeviceLocation.device:type_name -> firehosego.cisco.v1.Device
-	26,  // 37: firehosego.cisco.v1.DeviceLocation.location:type_name -> firehosego.cisco.v1.Location
-	6,   // 38: firehosego.cisco.v1.DevicePresence.presence_event_type:type_name -> firehosego.cisco.v1.DevicePresenceEventType
-	22,  // 39: firehosego.cisco.v1.DevicePresence.device:type_name -> firehosego.cisco.v1.Device
-	26,  // 40: firehosego.cisco.v1.DevicePresence.location:type_name -> firehosego.cisco.v1.Location
-	7,   // 41: firehosego.cisco.v1.UserPresence.presence_event_type:type_name -> firehosego.cisco.v1.UserPresenceEventType
-	25,  // 42: firehosego.cisco.v1.UserPresence.user:type_name -> firehosego.cisco.v1.User
-	26,  // 43: firehosego.cisco.v1.UserPresence.location:type_name -> firehosego.cisco.v1.Location
-	59,  // 44: firehosego.cisco.v1.UserPresence.active_users_count:type_name -> firehosego.cisco.v1.UserPresence.UserCount
-	59,  // 45: firehosego.cisco.v1.UserPresence.in_active_users_count:type_name -> firehosego.cisco.v1.UserPresence.UserCount
-	4,   // 46: firehosego.cisco.v1.UserPresence.connection:type_name -> firehosego.cisco.v1.Connection
-	3,   // 47: firehosego.cisco.v1.AccountAdminChange.change_type:type_name -> firehosego.cisco.v1.ChangeType
-	3,   // 48: firehosego.cisco.v1.LocationChange.change_type:type_name -> firehosego.cisco.v1.ChangeType
-	26,  // 49: firehosego.cisco.v1.LocationChange.location:type_name -> firehosego.cisco.v1.Location
-	27,  // 50: firehosego.cisco.v1.LocationChange.location_details:type_name -> firehosego.cisco.v1.LocationDetails
-	26,  // 51: firehosego.cisco.v1.TPPeopleCountUpdate.location:type_name -> firehosego.cisco.v1.Location
-	8,   // 52: firehosego.cisco.v1.DeviceInfo.device_type:type_name -> firehosego.cisco.v1.IOTDeviceType
-	39,  // 53: firehosego.cisco.v1.IOTTelemetry.device_info:type_name -> firehosego.cisco.v1.DeviceInfo
-	40,  // 54: firehosego.cisco.v1.IOTTelemetry.detected_position:type_name -> firehosego.cisco.v1.DevicePosition
-	40,  // 55: firehosego.cisco.v1.IOTTelemetry.placed_position:type_name -> firehosego.cisco.v1.DevicePosition
-	26,  // 56: firehosego.cisco.v1.IOTTelemetry.location:type_name -> firehosego.cisco.v1.Location
-	60,  // 57: firehosego.cisco.v1.IOTTelemetry.temperature:type_name -> firehosego.cisco.v1.IOTTelemetry.Temperature
-	61,  // 58: firehosego.cisco.v1.IOTTelemetry.accelerometer:type_name -> firehosego.cisco.v1.IOTTelemetry.Accelerometer
-	62,  // 59: firehosego.cisco.v1.IOTTelemetry.illuminance:type_name -> firehosego.cisco.v1.IOTTelemetry.Illuminance
-	63,  // 60: firehosego.cisco.v1.IOTTelemetry.battery:type_name -> firehosego.cisco.v1.IOTTelemetry.Battery
-	64,  // 61: firehosego.cisco.v1.IOTTelemetry.last_user_action:type_name -> firehosego.cisco.v1.IOTTelemetry.LastUserAction
-	65,  // 62: firehosego.cisco.v1.IOTTelemetry.i_beacon:type_name -> firehosego.cisco.v1.IOTTelemetry.IBeacon
-	66,  // 63: firehosego.cisco.v1.IOTTelemetry.eddy_stone:type_name -> firehosego.cisco.v1.IOTTelemetry.EddyStone
-	67,  // 64: firehosego.cisco.v1.IOTTelemetry.pir_trigger:type_name -> firehosego.cisco.v1.IOTTelemetry.PirTrigger
-	68,  // 65: firehosego.cisco.v1.IOTTelemetry.air_pressure:type_name -> firehosego.cisco.v1.IOTTelemetry.AirPressure
-	69,  // 66: firehosego.cisco.v1.IOTTelemetry.vendor_info:type_name -> firehosego.cisco.v1.IOTTelemetry.VendorInfo
-	42,  // 67: firehosego.cisco.v1.IOTTelemetry.ccx_data:type_name -> firehosego.cisco.v1.CCXData
-	43,  // 68: firehosego.cisco.v1.IOTTelemetry.tp_data:type_name -> firehosego.cisco.v1.TPData
-	70,  // 69: firehosego.cisco.v1.IOTTelemetry.humidity:type_name -> firehosego.cisco.v1.IOTTelemetry.Humidity
-	71,  // 70: firehosego.cisco.v1.IOTTelemetry.air_quality:type_name -> firehosego.cisco.v1.IOTTelemetry.AirQuality
-	72,  // 71: firehosego.cisco.v1.IOTTelemetry.carbon_emissions:type_name -> firehosego.cisco.v1.IOTTelemetry.CarbonEmissions
-	73,  // 72: firehosego.cisco.v1.IOTTelemetry.ambient_light:type_name -> firehosego.cisco.v1.IOTTelemetry.AmbientLight
-	74,  // 73: firehosego.cisco.v1.IOTTelemetry.voltage:type_name -> firehosego.cisco.v1.IOTTelemetry.Voltage
-	75,  // 74: firehosego.cisco.v1.IOTTelemetry.illum_solar_cell:type_name -> firehosego.cisco.v1.IOTTelemetry.IllumSolarCell
-	76,  // 75: firehosego.cisco.v1.IOTTelemetry.illum_sensor:type_name -> firehosego.cisco.v1.IOTTelemetry.IllumSensor
-	77,  // 76: firehosego.cisco.v1.IOTTelemetry.occupancy_status:type_name -> firehosego.cisco.v1.IOTTelemetry.OccupancyStatus
-	78,  // 77: firehosego.cisco.v1.IOTTelemetry.magnet_contact:type_name -> firehosego.cisco.v1.IOTTelemetry.MagnetContact
-	79,  // 78: firehosego.cisco.v1.IOTTelemetry.push_button:type_name -> firehosego.cisco.v1.IOTTelemetry.PushButton
-	80,  // 79: firehosego.cisco.v1.CCXData.telemetries:type_name -> firehosego.cisco.v1.CCXData.Telemetry
-	81,  // 80: firehosego.cisco.v1.CCXData.battery:type_name -> firehosego.cisco.v1.CCXData.Battery
-	82,  // 81: firehosego.cisco.v1.CCXData.vendor:type_name -> firehosego.cisco.v1.CCXData.Vendor
-	26,  // 82: firehosego.cisco.v1.TPData.location:type_name -> firehosego.cisco.v1.Location
-	39,  // 83: firehosego.cisco.v1.IOTUserAction.device_info:type_name -> firehosego.cisco.v1.DeviceInfo
-	40,  // 84: firehosego.cisco.v1.IOTUserAction.detected_position:type_name -> firehosego.cisco.v1.DevicePosition
-	40,  // 85: firehosego.cisco.v1.IOTUserAction.placed_position:type_name -> firehosego.cisco.v1.DevicePosition
-	26,  // 86: firehosego.cisco.v1.IOTUserAction.location:type_name -> firehosego.cisco.v1.Location
-	9,   // 87: firehosego.cisco.v1.IOTUserAction.action_type:type_name -> firehosego.cisco.v1.IOTActionType
-	26,  // 88: firehosego.cisco.v1.DeviceCounts.location:type_name -> firehosego.cisco.v1.Location
-	26,  // 89: firehosego.cisco.v1.CameraCounts.location:type_name -> firehosego.cisco.v1.Location
-	26,  // 90: firehosego.cisco.v1.RawCameraCounts.location:type_name -> firehosego.cisco.v1.Location
-	86,  // 91: firehosego.cisco.v1.NetworkTelemetry.network_health:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkHealth
-	85,  // 92: firehosego.cisco.v1.NetworkTelemetry.network_performance:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkPerformance
-	26,  // 93: firehosego.cisco.v1.NetworkTelemetry.location:type_name -> firehosego.cisco.v1.Location
-	17,  // 94: firehosego.cisco.v1.LocationAnchorUpdate.change_type:type_name -> firehosego.cisco.v1.LocationAnchorUpdate.AnchorChangeType
-	26,  // 95: firehosego.cisco.v1.LocationAnchorUpdate.location:type_name -> firehosego.cisco.v1.Location
-	87,  // 96: firehosego.cisco.v1.LocationAnchorUpdate.location_anchor_info:type_name -> firehosego.cisco.v1.LocationAnchorUpdate.LocationAnchorInfo
-	18,  // 97: firehosego.cisco.v1.NetworkStatusUpdate.device_type:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceType
-	19,  // 98: firehosego.cisco.v1.NetworkStatusUpdate.status:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatus
-	88,  // 99: firehosego.cisco.v1.NetworkStatusUpdate.connector_info:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfo
-	89,  // 100: firehosego.cisco.v1.NetworkStatusUpdate.controller_info:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfo
-	26,  // 101: firehosego.cisco.v1.LocationInfo.location:type_name -> firehosego.cisco.v1.Location
-	27,  // 102: firehosego.cisco.v1.LocationInfo.location_details:type_name -> firehosego.cisco.v1.LocationDetails
-	28,  // 103: firehosego.cisco.v1.FloorMap.map_details:type_name -> firehosego.cisco.v1.MapDetails
-	22,  // 104: firehosego.cisco.v1.SaveDeviceRequest.device_profile_data:type_name -> firehosego.cisco.v1.Device
-	12,  // 105: firehosego.cisco.v1.IOTTelemetry.Illuminance.unit:type_name -> firehosego.cisco.v1.IOTTelemetry.Illuminance.Unit
-	13,  // 106: firehosego.cisco.v1.IOTTelemetry.Battery.unit:type_name -> firehosego.cisco.v1.IOTTelemetry.Battery.Unit
-	9,   // 107: firehosego.cisco.v1.IOTTelemetry.LastUserAction.type:type_name -> firehosego.cisco.v1.IOTActionType
-	14,  // 108: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.status:type_name -> firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.Status
-	15,  // 109: firehosego.cisco.v1.IOTTelemetry.MagnetContact.contact_type:type_name -> firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactType
-	16,  // 110: firehosego.cisco.v1.IOTTelemetry.PushButton.action:type_name -> firehosego.cisco.v1.IOTTelemetry.PushButton.Action
-	10,  // 111: firehosego.cisco.v1.CCXData.Telemetry.type:type_name -> firehosego.cisco.v1.CCXTelemetryType
-	83,  // 112: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.network_availability:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkAvailability
-	84,  // 113: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.ap_telemetries:type_name -> firehosego.cisco.v1.NetworkTelemetry.APTelemetry
-	20,  // 114: firehosego.cisco.v1.Firehose.GetEvents:input_type -> firehosego.cisco.v1.EventsStreamRequest
-	51,  // 115: firehosego.cisco.v1.Firehose.GetLocationInfo:input_type -> firehosego.cisco.v1.LocationInfoRequest
-	53,  // 116: firehosego.cisco.v1.Firehose.GetFloorMap:input_type -> firehosego.cisco.v1.FloorMapRequest
-	56,  // 117: firehosego.cisco.v1.Firehose.SaveDevice:input_type -> firehosego.cisco.v1.SaveDeviceRequest
-	55,  // 118: firehosego.cisco.v1.Firehose.GetDevice:input_type -> firehosego.cisco.v1.GetDeviceRequest
-	21,  // 119: firehosego.cisco.v1.Firehose.GetEvents:output_type -> firehosego.cisco.v1.EventRecord
-	52,  // 120: firehosego.cisco.v1.Firehose.GetLocationInfo:output_type -> firehosego.cisco.v1.LocationInfo
-	54,  // 121: firehosego.cisco.v1.Firehose.GetFloorMap:output_type -> firehosego.cisco.v1.FloorMap
-	22,  // 122: firehosego.cisco.v1.Firehose.SaveDevice:output_type -> firehosego.cisco.v1.Device
-	22,  // 123: firehosego.cisco.v1.Firehose.GetDevice:output_type -> firehosego.cisco.v1.Device
-	119, // [119:124] is the sub-list for method output_type
-	114, // [114:119] is the sub-list for method input_type
-	114, // [114:114] is the sub-list for extension type_name
-	114, // [114:114] is the sub-list for extension extendee
-	0,   // [0:114] is the sub-list for field type_name
+	42,  // 1: firehosego.cisco.v1.EventRecord.device_entry:type_name -> firehosego.cisco.v1.DeviceEntry
+	43,  // 2: firehosego.cisco.v1.EventRecord.device_exit:type_name -> firehosego.cisco.v1.DeviceExit
+	41,  // 3: firehosego.cisco.v1.EventRecord.device_profile_update:type_name -> firehosego.cisco.v1.Device
+	48,  // 4: firehosego.cisco.v1.EventRecord.location_hierarchy_change:type_name -> firehosego.cisco.v1.LocationChange
+	44,  // 5: firehosego.cisco.v1.EventRecord.device_location_update:type_name -> firehosego.cisco.v1.DeviceLocation
+	49,  // 6: firehosego.cisco.v1.EventRecord.app_activation:type_name -> firehosego.cisco.v1.AppActivation
+	50,  // 7: firehosego.cisco.v1.EventRecord.account_admin_change:type_name -> firehosego.cisco.v1.AccountAdminChange
+	51,  // 8: firehosego.cisco.v1.EventRecord.tp_people_count_update:type_name -> firehosego.cisco.v1.TPPeopleCountUpdate
+	30,  // 9: firehosego.cisco.v1.EventRecord.device_presence:type_name -> firehosego.cisco.v1.DevicePresence
+	31,  // 10: firehosego.cisco.v1.EventRecord.user_presence:type_name -> firehosego.cisco.v1.UserPresence
+	26,  // 11: firehosego.cisco.v1.EventRecord.iot_telemetry:type_name -> firehosego.cisco.v1.IOTTelemetry
+	25,  // 12: firehosego.cisco.v1.EventRecord.iot_user_action:type_name -> firehosego.cisco.v1.IOTUserAction
+	27,  // 13: firehosego.cisco.v1.EventRecord.device_counts:type_name -> firehosego.cisco.v1.DeviceCounts
+	28,  // 14: firehosego.cisco.v1.EventRecord.camera_counts:type_name -> firehosego.cisco.v1.CameraCounts
+	29,  // 15: firehosego.cisco.v1.EventRecord.raw_camera_counts:type_name -> firehosego.cisco.v1.RawCameraCounts
+	52,  // 16: firehosego.cisco.v1.EventRecord.network_telemetry:type_name -> firehosego.cisco.v1.NetworkTelemetry
+	61,  // 17: firehosego.cisco.v1.EventRecord.location_anchor_update:type_name -> firehosego.cisco.v1.LocationAnchorUpdate
+	22,  // 18: firehosego.cisco.v1.EventRecord.network_status_update:type_name -> firehosego.cisco.v1.NetworkStatusUpdate
+	10,  // 19: firehosego.cisco.v1.NetworkStatusUpdate.device_type:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceType
+	11,  // 20: firehosego.cisco.v1.NetworkStatusUpdate.status:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.NetworkDeviceStatus
+	64,  // 21: firehosego.cisco.v1.NetworkStatusUpdate.connector_info:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.ConnectorInfo
+	65,  // 22: firehosego.cisco.v1.NetworkStatusUpdate.controller_info:type_name -> firehosego.cisco.v1.NetworkStatusUpdate.ControllerInfo
+	1,   // 23: firehosego.cisco.v1.DeviceInfo.device_type:type_name -> firehosego.cisco.v1.IOTDeviceType
+	23,  // 24: firehosego.cisco.v1.IOTUserAction.device_info:type_name -> firehosego.cisco.v1.DeviceInfo
+	24,  // 25: firehosego.cisco.v1.IOTUserAction.detected_position:type_name -> firehosego.cisco.v1.DevicePosition
+	24,  // 26: firehosego.cisco.v1.IOTUserAction.placed_position:type_name -> firehosego.cisco.v1.DevicePosition
+	33,  // 27: firehosego.cisco.v1.IOTUserAction.location:type_name -> firehosego.cisco.v1.Location
+	2,   // 28: firehosego.cisco.v1.IOTUserAction.action_type:type_name -> firehosego.cisco.v1.IOTActionType
+	23,  // 29: firehosego.cisco.v1.IOTTelemetry.device_info:type_name -> firehosego.cisco.v1.DeviceInfo
+	24,  // 30: firehosego.cisco.v1.IOTTelemetry.detected_position:type_name -> firehosego.cisco.v1.DevicePosition
+	24,  // 31: firehosego.cisco.v1.IOTTelemetry.placed_position:type_name -> firehosego.cisco.v1.DevicePosition
+	33,  // 32: firehosego.cisco.v1.IOTTelemetry.location:type_name -> firehosego.cisco.v1.Location
+	82,  // 33: firehosego.cisco.v1.IOTTelemetry.temperature:type_name -> firehosego.cisco.v1.IOTTelemetry.Temperature
+	85,  // 34: firehosego.cisco.v1.IOTTelemetry.accelerometer:type_name -> firehosego.cisco.v1.IOTTelemetry.Accelerometer
+	83,  // 35: firehosego.cisco.v1.IOTTelemetry.illuminance:type_name -> firehosego.cisco.v1.IOTTelemetry.Illuminance
+	84,  // 36: firehosego.cisco.v1.IOTTelemetry.battery:type_name -> firehosego.cisco.v1.IOTTelemetry.Battery
+	86,  // 37: firehosego.cisco.v1.IOTTelemetry.last_user_action:type_name -> firehosego.cisco.v1.IOTTelemetry.LastUserAction
+	80,  // 38: firehosego.cisco.v1.IOTTelemetry.i_beacon:type_name -> firehosego.cisco.v1.IOTTelemetry.iBeacon
+	81,  // 39: firehosego.cisco.v1.IOTTelemetry.eddy_stone:type_name -> firehosego.cisco.v1.IOTTelemetry.Eddystone
+	72,  // 40: firehosego.cisco.v1.IOTTelemetry.pir_trigger:type_name -> firehosego.cisco.v1.IOTTelemetry.PIRTrigger
+	73,  // 41: firehosego.cisco.v1.IOTTelemetry.air_pressure:type_name -> firehosego.cisco.v1.IOTTelemetry.AirPressure
+	74,  // 42: firehosego.cisco.v1.IOTTelemetry.vendor_info:type_name -> firehosego.cisco.v1.IOTTelemetry.VendorInfo
+	63,  // 43: firehosego.cisco.v1.IOTTelemetry.ccx_data:type_name -> firehosego.cisco.v1.CCXData
+	67,  // 44: firehosego.cisco.v1.IOTTelemetry.tp_data:type_name -> firehosego.cisco.v1.IOTTelemetry.TPData
+	68,  // 45: firehosego.cisco.v1.IOTTelemetry.humidity:type_name -> firehosego.cisco.v1.IOTTelemetry.Humidity
+	69,  // 46: firehosego.cisco.v1.IOTTelemetry.air_quality:type_name -> firehosego.cisco.v1.IOTTelemetry.AirQuality
+	70,  // 47: firehosego.cisco.v1.IOTTelemetry.carbon_emissions:type_name -> firehosego.cisco.v1.IOTTelemetry.CarbonEmissions
+	71,  // 48: firehosego.cisco.v1.IOTTelemetry.ambient_light:type_name -> firehosego.cisco.v1.IOTTelemetry.AmbientLight
+	75,  // 49: firehosego.cisco.v1.IOTTelemetry.voltage:type_name -> firehosego.cisco.v1.IOTTelemetry.Voltage
+	76,  // 50: firehosego.cisco.v1.IOTTelemetry.illum_solar_cell:type_name -> firehosego.cisco.v1.IOTTelemetry.IllumSolarCell
+	77,  // 51: firehosego.cisco.v1.IOTTelemetry.illum_sensor:type_name -> firehosego.cisco.v1.IOTTelemetry.IllumSensor
+	78,  // 52: firehosego.cisco.v1.IOTTelemetry.occupancy_status:type_name -> firehosego.cisco.v1.IOTTelemetry.OccupancyStatus
+	79,  // 53: firehosego.cisco.v1.IOTTelemetry.magnet_contact:type_name -> firehosego.cisco.v1.IOTTelemetry.MagnetContact
+	66,  // 54: firehosego.cisco.v1.IOTTelemetry.push_button:type_name -> firehosego.cisco.v1.IOTTelemetry.PushButton
+	33,  // 55: firehosego.cisco.v1.DeviceCounts.location:type_name -> firehosego.cisco.v1.Location
+	33,  // 56: firehosego.cisco.v1.CameraCounts.location:type_name -> firehosego.cisco.v1.Location
+	33,  // 57: firehosego.cisco.v1.RawCameraCounts.location:type_name -> firehosego.cisco.v1.Location
+	3,   // 58: firehosego.cisco.v1.DevicePresence.presence_event_type:type_name -> firehosego.cisco.v1.DevicePresenceEventType
+	41,  // 59: firehosego.cisco.v1.DevicePresence.device:type_name -> firehosego.cisco.v1.Device
+	33,  // 60: firehosego.cisco.v1.DevicePresence.location:type_name -> firehosego.cisco.v1.Location
+	4,   // 61: firehosego.cisco.v1.UserPresence.presence_event_type:type_name -> firehosego.cisco.v1.UserPresenceEventType
+	32,  // 62: firehosego.cisco.v1.UserPresence.user:type_name -> firehosego.cisco.v1.User
+	33,  // 63: firehosego.cisco.v1.UserPresence.location:type_name -> firehosego.cisco.v1.Location
+	87,  // 64: firehosego.cisco.v1.UserPresence.active_users_count:type_name -> firehosego.cisco.v1.UserPresence.UserCount
+	87,  // 65: firehosego.cisco.v1.UserPresence.in_active_users_count:type_name -> firehosego.cisco.v1.UserPresence.UserCount
+	5,   // 66: firehosego.cisco.v1.UserPresence.connection:type_name -> firehosego.cisco.v1.Connection
+	6,   // 67: firehosego.cisco.v1.User.gender:type_name -> firehosego.cisco.v1.Gender
+	34,  // 68: firehosego.cisco.v1.User.attributes:type_name -> firehosego.cisco.v1.Attribute
+	35,  // 69: firehosego.cisco.v1.User.social_network_info:type_name -> firehosego.cisco.v1.SocialNetworkInfo
+	33,  // 70: firehosego.cisco.v1.Location.parent:type_name -> firehosego.cisco.v1.Location
+	7,   // 71: firehosego.cisco.v1.SocialNetworkInfo.social_network:type_name -> firehosego.cisco.v1.SocialNetwork
+	36,  // 72: firehosego.cisco.v1.SocialNetworkInfo.facebook:type_name -> firehosego.cisco.v1.Facebook
+	37,  // 73: firehosego.cisco.v1.SocialNetworkInfo.twitter:type_name -> firehosego.cisco.v1.Twitter
+	38,  // 74: firehosego.cisco.v1.SocialNetworkInfo.linked_in:type_name -> firehosego.cisco.v1.LinkedIn
+	34,  // 75: firehosego.cisco.v1.Facebook.attributes:type_name -> firehosego.cisco.v1.Attribute
+	34,  // 76: firehosego.cisco.v1.Twitter.attributes:type_name -> firehosego.cisco.v1.Attribute
+	34,  // 77: firehosego.cisco.v1.LinkedIn.attributes:type_name -> firehosego.cisco.v1.Attribute
+	6,   // 78: firehosego.cisco.v1.Device.gender:type_name -> firehosego.cisco.v1.Gender
+	17,  // 79: firehosego.cisco.v1.Device.opt_ins:type_name -> firehosego.cisco.v1.Device.OptIn
+	34,  // 80: firehosego.cisco.v1.Device.attributes:type_name -> firehosego.cisco.v1.Attribute
+	8,   // 81: firehosego.cisco.v1.Device.type:type_name -> firehosego.cisco.v1.DeviceType
+	35,  // 82: firehosego.cisco.v1.Device.social_network_info:type_name -> firehosego.cisco.v1.SocialNetworkInfo
+	88,  // 83: firehosego.cisco.v1.Device.dhcp_profile_info:type_name -> firehosego.cisco.v1.Device.DHCPProfileInfo
+	41,  // 84: firehosego.cisco.v1.DeviceEntry.device:type_name -> firehosego.cisco.v1.Device
+	33,  // 85: firehosego.cisco.v1.DeviceEntry.location:type_name -> firehosego.cisco.v1.Location
+	41,  // 86: firehosego.cisco.v1.DeviceExit.device:type_name -> firehosego.cisco.v1.Device
+	33,  // 87: firehosego.cisco.v1.DeviceExit.location:type_name -> firehosego.cisco.v1.Location
+	41,  // 88: firehosego.cisco.v1.DeviceLocation.device:type_name -> firehosego.cisco.v1.Device
+	33,  // 89: firehosego.cisco.v1.DeviceLocation.location:type_name -> firehosego.cisco.v1.Location
+	45,  // 90: firehosego.cisco.v1.MapDetails.dimension:type_name -> firehosego.cisco.v1.Dimension
+	89,  // 91: firehosego.cisco.v1.LocationDetails.metadata:type_name -> firehosego.cisco.v1.LocationDetails.Metadata
+	46,  // 92: firehosego.cisco.v1.LocationDetails.map_details:type_name -> firehosego.cisco.v1.MapDetails
+	9,   // 93: firehosego.cisco.v1.LocationChange.change_type:type_name -> firehosego.cisco.v1.ChangeType
+	33,  // 94: firehosego.cisco.v1.LocationChange.location:type_name -> firehosego.cisco.v1.Location
+	47,  // 95: firehosego.cisco.v1.LocationChange.location_details:type_name -> firehosego.cisco.v1.LocationDetails
+	9,   // 96: firehosego.cisco.v1.AccountAdminChange.change_type:type_name -> firehosego.cisco.v1.ChangeType
+	33,  // 97: firehosego.cisco.v1.TPPeopleCountUpdate.location:type_name -> firehosego.cisco.v1.Location
+	90,  // 98: firehosego.cisco.v1.NetworkTelemetry.network_health:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkHealth
+	91,  // 99: firehosego.cisco.v1.NetworkTelemetry.network_performance:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkPerformance
+	33,  // 100: firehosego.cisco.v1.NetworkTelemetry.location:type_name -> firehosego.cisco.v1.Location
+	33,  // 101: firehosego.cisco.v1.LocationInfo.location:type_name -> firehosego.cisco.v1.Location
+	47,  // 102: firehosego.cisco.v1.LocationInfo.location_details:type_name -> firehosego.cisco.v1.LocationDetails
+	46,  // 103: firehosego.cisco.v1.FloorMap.map_details:type_name -> firehosego.cisco.v1.MapDetails
+	60,  // 104: firehosego.cisco.v1.SaveDeviceRequest.device_profile_data:type_name -> firehosego.cisco.v1.DeviceProfileData
+	6,   // 105: firehosego.cisco.v1.DeviceProfileData.gender:type_name -> firehosego.cisco.v1.Gender
+	39,  // 106: firehosego.cisco.v1.DeviceProfileData.mobile:type_name -> firehosego.cisco.v1.MobileInfo
+	40,  // 107: firehosego.cisco.v1.DeviceProfileData.email:type_name -> firehosego.cisco.v1.EmailInfo
+	35,  // 108: firehosego.cisco.v1.DeviceProfileData.social_network_info:type_name -> firehosego.cisco.v1.SocialNetworkInfo
+	8,   // 109: firehosego.cisco.v1.DeviceProfileData.type:type_name -> firehosego.cisco.v1.DeviceType
+	34,  // 110: firehosego.cisco.v1.DeviceProfileData.attributes:type_name -> firehosego.cisco.v1.Attribute
+	19,  // 111: firehosego.cisco.v1.LocationAnchorUpdate.change_type:type_name -> firehosego.cisco.v1.LocationAnchorUpdate.UpdateType
+	33,  // 112: firehosego.cisco.v1.LocationAnchorUpdate.location:type_name -> firehosego.cisco.v1.Location
+	62,  // 113: firehosego.cisco.v1.LocationAnchorUpdate.location_anchor_info:type_name -> firehosego.cisco.v1.LocationAnchorInfo
+	94,  // 114: firehosego.cisco.v1.CCXData.telemetries:type_name -> firehosego.cisco.v1.CCXData.Telemetry
+	95,  // 115: firehosego.cisco.v1.CCXData.battery:type_name -> firehosego.cisco.v1.CCXData.Battery
+	96,  // 116: firehosego.cisco.v1.CCXData.vendor:type_name -> firehosego.cisco.v1.CCXData.Vendor
+	12,  // 117: firehosego.cisco.v1.IOTTelemetry.PushButton.action:type_name -> firehosego.cisco.v1.IOTTelemetry.PushButtonAction
+	13,  // 118: firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.status:type_name -> firehosego.cisco.v1.IOTTelemetry.OccupancyStatus.Status
+	14,  // 119: firehosego.cisco.v1.IOTTelemetry.MagnetContact.contact_type:type_name -> firehosego.cisco.v1.IOTTelemetry.MagnetContact.ContactType
+	15,  // 120: firehosego.cisco.v1.IOTTelemetry.Illuminance.unit:type_name -> firehosego.cisco.v1.IOTTelemetry.Illuminance.IlluminanceUnit
+	16,  // 121: firehosego.cisco.v1.IOTTelemetry.Battery.unit:type_name -> firehosego.cisco.v1.IOTTelemetry.Battery.BatteryUnit
+	2,   // 122: firehosego.cisco.v1.IOTTelemetry.LastUserAction.type:type_name -> firehosego.cisco.v1.IOTActionType
+	92,  // 123: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.network_availability:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.NetworkAvailability
+	93,  // 124: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.ap_telemetries:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetry
+	18,  // 125: firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetry.ap_telemetry_type:type_name -> firehosego.cisco.v1.NetworkTelemetry.NetworkHealth.APTelemetryType
+	20,  // 126: firehosego.cisco.v1.CCXData.Telemetry.type:type_name -> firehosego.cisco.v1.CCXData.Telemetry.CCXTelemetryType
+	53,  // 127: firehosego.cisco.v1.Firehose.GetEvents:input_type -> firehosego.cisco.v1.EventsStreamRequest
+	54,  // 128: firehosego.cisco.v1.Firehose.GetLocationInfo:input_type -> firehosego.cisco.v1.LocationInfoRequest
+	56,  // 129: firehosego.cisco.v1.Firehose.GetFloorMap:input_type -> firehosego.cisco.v1.FloorMapRequest
+	59,  // 130: firehosego.cisco.v1.Firehose.SaveDevice:input_type -> firehosego.cisco.v1.SaveDeviceRequest
+	58,  // 131: firehosego.cisco.v1.Firehose.GetDevice:input_type -> firehosego.cisco.v1.GetDeviceRequest
+	21,  // 132: firehosego.cisco.v1.Firehose.GetEvents:output_type -> firehosego.cisco.v1.EventRecord
+	55,  // 133: firehosego.cisco.v1.Firehose.GetLocationInfo:output_type -> firehosego.cisco.v1.LocationInfo
+	57,  // 134: firehosego.cisco.v1.Firehose.GetFloorMap:output_type -> firehosego.cisco.v1.FloorMap
+	41,  // 135: firehosego.cisco.v1.Firehose.SaveDevice:output_type -> firehosego.cisco.v1.Device
+	41,  // 136: firehosego.cisco.v1.Firehose.GetDevice:output_type -> firehosego.cisco.v1.Device
+	132, // [132:137] is the sub-list for method output_type
+	127, // [127:132] is the sub-list for method input_type
+	127, // [127:127] is the sub-list for extension type_name
+	127, // [127:127] is the sub-list for extension extendee
+	0,   // [0:127] is the sub-list for field type_name
 }
 
 func init() { file_firehosego_cisco_v1_firehose_proto_init() }
@@ -8093,7 +9158,7 @@ func file_firehosego_cisco_v1_firehose_proto_init() {
 	if File_firehosego_cisco_v1_firehose_proto != nil {
 		return
 	}
-	file_firehosego_cisco_v1_firehose_proto_msgTypes[1].OneofWrappers = []any{
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[0].OneofWrappers = []any{
 		(*EventRecord_DeviceEntry)(nil),
 		(*EventRecord_DeviceExit)(nil),
 		(*EventRecord_DeviceProfileUpdate)(nil),
@@ -8113,30 +9178,35 @@ func file_firehosego_cisco_v1_firehose_proto_init() {
 		(*EventRecord_LocationAnchorUpdate)(nil),
 		(*EventRecord_NetworkStatusUpdate)(nil),
 	}
-	file_firehosego_cisco_v1_firehose_proto_msgTypes[30].OneofWrappers = []any{
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[1].OneofWrappers = []any{
 		(*NetworkStatusUpdate_ConnectorInfo_)(nil),
 		(*NetworkStatusUpdate_ControllerInfo_)(nil),
 	}
-	file_firehosego_cisco_v1_firehose_proto_msgTypes[35].OneofWrappers = []any{
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[14].OneofWrappers = []any{
+		(*SocialNetworkInfo_Facebook)(nil),
+		(*SocialNetworkInfo_Twitter)(nil),
+		(*SocialNetworkInfo_LinkedIn)(nil),
+	}
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[37].OneofWrappers = []any{
 		(*GetDeviceRequest_MacAddress)(nil),
 		(*GetDeviceRequest_DeviceId)(nil),
 	}
-	file_firehosego_cisco_v1_firehose_proto_msgTypes[36].OneofWrappers = []any{
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[38].OneofWrappers = []any{
 		(*SaveDeviceRequest_MacAddress)(nil),
 		(*SaveDeviceRequest_DeviceId)(nil),
 	}
-	file_firehosego_cisco_v1_firehose_proto_msgTypes[46].OneofWrappers = []any{
-		(*IOTTelemetry_EddyStone_Uid)(nil),
-		(*IOTTelemetry_EddyStone_Namespace)(nil),
-		(*IOTTelemetry_EddyStone_Url)(nil),
+	file_firehosego_cisco_v1_firehose_proto_msgTypes[60].OneofWrappers = []any{
+		(*IOTTelemetry_Eddystone_Uid)(nil),
+		(*IOTTelemetry_Eddystone_Namespace)(nil),
+		(*IOTTelemetry_Eddystone_Url)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_firehosego_cisco_v1_firehose_proto_rawDesc), len(file_firehosego_cisco_v1_firehose_proto_rawDesc)),
-			NumEnums:      20,
-			NumMessages:   70,
+			NumEnums:      21,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

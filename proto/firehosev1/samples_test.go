@@ -17,11 +17,15 @@ import (
 )
 
 // samplePath locates a captured Cisco sample in the shared folder beside the
-// repository (never copied into it); the test skips when it is absent.
+// repository (never copied into it); the test skips when it is absent
+// (fails with FIREHOSE_REQUIRE_SAMPLES=1).
 func samplePath(t *testing.T, name string) string {
 	t.Helper()
 	p := filepath.Join("..", "..", "..", "shared", "cisco-samples", name)
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		if requireShared() {
+			t.Fatalf("sample %s not found and FIREHOSE_REQUIRE_SAMPLES=1", p)
+		}
 		t.Skipf("sample %s not found (shared/cisco-samples is not beside the repo)", p)
 	} else if err != nil {
 		t.Fatal(err)

@@ -90,10 +90,16 @@ func TestWireCompat(t *testing.T) {
 	location := enc{}.str(1, "location-1").str(2, "Floor 1").str(3, "FLOOR").
 		msg(4, enc{}.str(1, "location-root").str(3, "ROOT").varint(7, 3760)).
 		str(5, "733542549725119049").varint(6, 3).varint(7, 76)
-	device := enc{}.str(1, "device-1").str(3, "tag").varint(6, 2).packed(10, 2).
-		msg(11, enc{}.str(1, "attr").str(2, "v1").str(2, "v2")).
-		str(12, "00:39:a7:8f:4a:00").str(14, "Android").varint(16, 3).str(18, "Pixel").
-		msg(19, enc{}.str(1, "profile").str(4, "proto-map"))
+	deviceWith := func(social enc) enc {
+		d := enc{}.str(1, "device-1").str(3, "tag").varint(6, 2).packed(10, 2).
+			msg(11, enc{}.str(1, "attr").str(2, "v1").str(2, "v2")).
+			str(12, "00:39:a7:8f:4a:00").str(14, "Android").varint(16, 3)
+		if social != nil {
+			d = d.msg(17, social)
+		}
+		return d.str(18, "Pixel").msg(19, enc{}.str(1, "profile").str(4, "proto-map"))
+	}
+	device := deviceWith(nil)
 	deviceInfo := enc{}.varint(1, 5).str(2, "dev-9").str(3, "29:2f:2b:c5:fa:48").str(4, "g1").str(11, "label")
 	position := enc{}.f32(1, 26.6).f32(2, 62.3).f64(3, 50.04987).f64(4, 14.43498).f64(5, 3.13).str(6, "map-1").varint(8, 1750351812000)
 
@@ -148,14 +154,17 @@ func TestWireCompat(t *testing.T) {
 					varint(8, 1750351812000).
 					msg(10, enc{}.f32(1, 87.5).varint(2, 1).varint(15, 1750351000000)).
 					msg(11, enc{}.varint(1, 2).varint(2, 1750351811000)).
-					msg(12, enc{}.str(2, "f7826da6-4fa2-4e98-8024-bc5b71e0893e")).
+					msg(12, enc{}.str(2, "f7826da6-4fa2-4e98-8024-bc5b71e0893e").varint(3, 100).varint(4, 7).varint(5, -59)).
 					msg(13, enc{}.str(1, "aa:bb").str(4, "https://example.invalid")).
 					varint(14, 3).raw(15, []byte{0xde, 0xad, 0xbe, 0xef}).varint(16, 42).
 					msg(17, enc{}.varint(1, 1750351810000)).
 					msg(18, enc{}.f32(1, 1013.25)).
 					msg(19, enc{}.varint(1, 76)).
-					msg(20, enc{}.msg(1, enc{}.varint(1, 11).str(3, "42").varint(4, 1750351000001)).varint(4, 1750351000002)).
-					msg(21, enc{}.str(1, "tp-1").varint(3, 1).varint(4, 12).f32(14, 22.5).varint(16, 40)).
+					msg(20, enc{}.msg(1, enc{}.varint(1, 11).str(3, "42").varint(4, 1750351000001).varint(5, 17)).
+						msg(2, enc{}.varint(1, 5).varint(2, 80).varint(3, 200).varint(4, 3600).varint(5, 1750351000003).varint(6, 18)).
+						msg(3, enc{}.varint(1, 9).varint(2, 3).raw(3, []byte{1, 2}).varint(4, 1750351000004).varint(5, 19)).
+						varint(4, 1750351000002).varint(5, 20)).
+					msg(21, enc{}.varint(1, 1).varint(2, 12).varint(4, 35).f32(10, 22.5).varint(12, 40).str(13, "BRIGHT").str(16, "GOOD")).
 					msg(22, enc{}.varint(1, 55).varint(2, 5500)).
 					msg(23, enc{}.f32(1, 1.5).varint(2, 120).str(20, "GOOD")).
 					msg(24, enc{}.varint(1, 612)).
@@ -188,7 +197,8 @@ func TestWireCompat(t *testing.T) {
 					t.Errorf("battery: %v", b)
 				}
 				if iot.GetLastUserAction().GetType() != firehosev1.IOTActionType_IOT_ACTION_BUTTON_CLICK ||
-					iot.GetIBeacon().GetUuid() != "f7826da6-4fa2-4e98-8024-bc5b71e0893e" ||
+					iot.GetIBeacon().GetUuid() != "f7826da6-4fa2-4e98-8024-bc5b71e0893e" || iot.GetIBeacon().GetMajor() != 100 ||
+					iot.GetIBeacon().GetMinor() != 7 || iot.GetIBeacon().GetAdvertizedTxPower() != -59 ||
 					iot.GetEddyStone().GetUrl() != "https://example.invalid" {
 					t.Errorf("action/beacons: %v", iot)
 				}
@@ -198,11 +208,17 @@ func TestWireCompat(t *testing.T) {
 					t.Errorf("fields 14-19: %v", iot)
 				}
 				ccx := iot.GetCcxData()
-				if ccx.GetTelemetries()[0].GetType() != firehosev1.CCXTelemetryType_CCX_TELEMETRY_TYPE_11 ||
-					ccx.GetTelemetries()[0].GetValue() != "42" || ccx.GetLastBeaconTime() != 1750351000002 {
+				if ccx.GetTelemetries()[0].GetType() != firehosev1.CCXData_Telemetry_CCX_TELEMETRY_UNKNOWN ||
+					ccx.GetTelemetries()[0].GetValue() != "42" || ccx.GetTelemetries()[0].GetLastReceivedSeqNum() != 17 ||
+					ccx.GetLastBeaconTime() != 1750351000002 || ccx.GetLastBeaconSequenceNumber() != 20 ||
+					ccx.GetBattery().GetPercentRemaining() != 80 || ccx.GetBattery().GetAge() != 3600 ||
+					ccx.GetBattery().GetLastReceivedSeqNum() != 18 || ccx.GetVendor().GetElementId() != 3 ||
+					!bytes.Equal(ccx.GetVendor().GetData(), []byte{1, 2}) || ccx.GetVendor().GetLastReceivedSeqNum() != 19 {
 					t.Errorf("ccx: %v", ccx)
 				}
-				if tp := iot.GetTpData(); !tp.GetPresence() || tp.GetPeopleCount() != 12 || tp.GetTemperatureInCelsius() != 22.5 || tp.GetSoundLevel() != 40 {
+				if tp := iot.GetTpData(); !tp.GetPresence() || tp.GetPeopleCount() != 12 || tp.GetAmbientNoise() != 35 ||
+					tp.GetTemperatureInCelsius() != 22.5 || tp.GetSoundLevel() != 40 || tp.GetAmbientLight() != "BRIGHT" ||
+					tp.GetAirQualityStatus() != "GOOD" {
 					t.Errorf("tpData: %v", tp)
 				}
 				if iot.GetHumidity().GetRawHumidity() != 5500 || iot.GetAirQuality().GetAirQualityStatus() != "GOOD" ||
@@ -213,7 +229,7 @@ func TestWireCompat(t *testing.T) {
 				}
 				if iot.GetOccupancyStatus().GetStatus() != firehosev1.IOTTelemetry_OccupancyStatus_NOT_OCCUPIED ||
 					iot.GetMagnetContact().GetContactType() != firehosev1.IOTTelemetry_MagnetContact_CLOSED ||
-					iot.GetMaxDetectedRssi() != -70 || iot.GetPushButton().GetAction() != firehosev1.IOTTelemetry_PushButton_PBA_RELEASE ||
+					iot.GetMaxDetectedRssi() != -70 || iot.GetPushButton().GetAction() != firehosev1.IOTTelemetry_PBA_RELEASE ||
 					iot.GetPushButton().GetActionButtonLabels()[1] != "B" {
 					t.Errorf("fields 29-32: %v", iot)
 				}
@@ -336,10 +352,16 @@ func TestWireCompat(t *testing.T) {
 		},
 		{
 			name: "PROFILE_UPDATE",
-			wire: envelope("event-9", 9, firehosev1.EventType_PROFILE_UPDATE).msg(10, device),
-			new:  func() proto.Message { return new(firehosev1.EventRecord) },
+			wire: envelope("event-9", 9, firehosev1.EventType_PROFILE_UPDATE).msg(10, deviceWith(
+				enc{}.varint(1, 1).str(2, "@ada").msg(4, enc{}.str(1, "tw-1").varint(4, 12).varint(11, 1).str(15, "en").
+					msg(101, enc{}.str(1, "k").str(2, "v"))))),
+			new: func() proto.Message { return new(firehosev1.EventRecord) },
 			check: func(t *testing.T, m proto.Message) {
-				if d := m.(*firehosev1.EventRecord).GetDeviceProfileUpdate(); d.GetDeviceId() != "device-1" {
+				d := m.(*firehosev1.EventRecord).GetDeviceProfileUpdate()
+				sn := d.GetSocialNetworkInfo()
+				if d.GetDeviceId() != "device-1" || len(sn) != 1 || sn[0].GetSocialNetwork() != firehosev1.SocialNetwork_TWITTER ||
+					sn[0].GetSocialHandle() != "@ada" || sn[0].GetTwitter().GetFriendsCount() != 12 || !sn[0].GetTwitter().GetProfileVerified() ||
+					sn[0].GetTwitter().GetLang() != "en" || sn[0].GetTwitter().GetAttributes()[0].GetValues()[0] != "v" {
 					t.Errorf("deviceProfileUpdate: %v", d)
 				}
 			},
@@ -396,14 +418,15 @@ func TestWireCompat(t *testing.T) {
 		{
 			name: "LOCATION_ANCHOR_UPDATE",
 			wire: envelope("event-14", 14, firehosev1.EventType_LOCATION_ANCHOR_UPDATE).
-				msg(30, enc{}.varint(1, 1).msg(2, location).msg(3, enc{}.str(1, "anchor-1").varint(7, 2402).
+				msg(30, enc{}.varint(1, 1).msg(2, location).msg(3, enc{}.str(1, "anchor-1").varint(3, 100).varint(4, 7).varint(5, -4).varint(6, -59).varint(7, 2402).
 					str(8, "12.5").str(9, "7.25").str(10, "3").f64(11, 48.85).f64(12, 2.35).str(13, "map-1"))),
 			new: func() proto.Message { return new(firehosev1.EventRecord) },
 			check: func(t *testing.T, m proto.Message) {
 				a := m.(*firehosev1.EventRecord).GetLocationAnchorUpdate()
 				i := a.GetLocationAnchorInfo()
 				if a.GetChangeType() != firehosev1.LocationAnchorUpdate_DELETE || i.GetFrequency() != 2402 ||
-					i.GetXPos() != "12.5" || i.GetZPos() != "3" || i.GetLon() != 2.35 || i.GetMapId() != "map-1" {
+					i.GetXPos() != "12.5" || i.GetZPos() != "3" || i.GetLatitude() != 48.85 || i.GetLongitude() != 2.35 ||
+					i.GetMajor() != 100 || i.GetMinor() != 7 || i.GetTxPower() != -4 || i.GetAdvTxPower() != -59 || i.GetMapId() != "map-1" {
 					t.Errorf("locationAnchorUpdate: %v", a)
 				}
 			},
@@ -417,7 +440,7 @@ func TestWireCompat(t *testing.T) {
 			check: func(t *testing.T, m proto.Message) {
 				n := m.(*firehosev1.EventRecord).GetNetworkStatusUpdate()
 				if n.GetDeviceType() != firehosev1.NetworkStatusUpdate_NDT_CONTROLLER ||
-					n.GetStatus() != firehosev1.NetworkStatusUpdate_DISCONNECTED || n.GetLastHeard() != 1700000000000 ||
+					n.GetStatus() != firehosev1.NetworkStatusUpdate_NDS_DISCONNECTED || n.GetLastHeard() != 1700000000000 ||
 					n.GetControllerInfo().GetType() != "9800" || n.GetConnectorInfo() != nil {
 					t.Errorf("networkStatusUpdate: %v", n)
 				}
@@ -426,12 +449,22 @@ func TestWireCompat(t *testing.T) {
 		{
 			name: "NETWORK_TELEMETRY",
 			wire: envelope("event-16", 16, firehosev1.EventType_NETWORK_TELEMETRY).
-				msg(29, enc{}.msg(1, enc{}.msg(1, enc{}).msg(2, enc{})).msg(2, enc{}).msg(3, location)),
+				msg(29, enc{}.msg(1, enc{}.
+					msg(1, enc{}.varint(1, 10).varint(2, 9).f64(3, 90).varint(4, 20).varint(5, 19).f64(6, 95).str(7, "5GHz")).
+					msg(2, enc{}.varint(1, 2).f64(2, 31.5).varint(3, 12).varint(4, 48))).
+					msg(2, enc{}.f64(1, 120.5).f64(2, 480.25).f64(3, 0.5).varint(4, 23).varint(5, 7).str(6, "2.4GHz").f64(7, 1.25).f64(8, 4.2)).
+					msg(3, location)),
 			new: func() proto.Message { return new(firehosev1.EventRecord) },
 			check: func(t *testing.T, m proto.Message) {
 				n := m.(*firehosev1.EventRecord).GetNetworkTelemetry()
 				if len(n.GetNetworkHealth().GetApTelemetries()) != 1 || len(n.GetNetworkPerformance()) != 1 ||
 					n.GetLocation().GetLocationId() != "location-1" {
+					t.Fatalf("networkTelemetry: %v", n)
+				}
+				av, ap, perf := n.GetNetworkHealth().GetNetworkAvailability()[0], n.GetNetworkHealth().GetApTelemetries()[0], n.GetNetworkPerformance()[0]
+				if av.GetNumOfTests() != 10 || av.GetNumOfDnsLookupSuccess() != 19 || av.GetDnsLookupSuccessPercentage() != 95 || av.GetBand() != "5GHz" ||
+					ap.GetApTelemetryType() != firehosev1.NetworkTelemetry_NetworkHealth_SNR || ap.GetAverage() != 31.5 || ap.GetMax() != 48 ||
+					perf.GetAvgDownloadBandwidthMbps() != 480.25 || perf.GetAvgRttMs() != 23 || perf.GetBand() != "2.4GHz" || perf.GetMos() != 4.2 {
 					t.Errorf("networkTelemetry: %v", n)
 				}
 			},
@@ -450,11 +483,18 @@ func TestWireCompat(t *testing.T) {
 		{
 			name: "SaveDeviceRequest",
 			// Go's encoder writes oneof members after the other fields.
-			wire: enc{}.str(1, "partner-1").msg(4, device).str(2, "aa:bb"),
-			new:  func() proto.Message { return new(firehosev1.SaveDeviceRequest) },
+			wire: enc{}.str(1, "partner-1").msg(4, enc{}.str(1, "Ada").str(2, "Lovelace").varint(3, 2).
+				msg(4, enc{}.str(1, "+15550100").varint(2, 1)).msg(5, enc{}.str(1, "ada@example.com").varint(3, 1)).
+				msg(6, enc{}.varint(1, 2).msg(5, enc{}.str(1, "li-1").str(5, "ada@example.com"))).varint(7, 1).
+				str(8, "VIP").str(9, "OLD").msg(10, enc{}.str(1, "k").str(2, "v"))).str(2, "aa:bb"),
+			new: func() proto.Message { return new(firehosev1.SaveDeviceRequest) },
 			check: func(t *testing.T, m proto.Message) {
 				r := m.(*firehosev1.SaveDeviceRequest)
-				if r.GetMacAddress() != "aa:bb" || r.GetDeviceProfileData().GetDeviceId() != "device-1" {
+				p := r.GetDeviceProfileData()
+				if r.GetMacAddress() != "aa:bb" || p.GetFirstName() != "Ada" || p.GetGender() != firehosev1.Gender_FEMALE ||
+					p.GetMobile().GetNumber() != "+15550100" || !p.GetMobile().GetVerified() || !p.GetEmail().GetOptedIn() ||
+					p.GetSocialNetworkInfo()[0].GetLinkedIn().GetEmail() != "ada@example.com" || p.GetType() != firehosev1.DeviceType_MOBILE ||
+					p.GetAddTags()[0] != "VIP" || p.GetRemoveTags()[0] != "OLD" || p.GetAttributes()[0].GetName() != "k" {
 					t.Errorf("SaveDeviceRequest: %v", r)
 				}
 			},

@@ -1,0 +1,186 @@
+// Command firehose-kafka forwards a firehose to a Kafka topic: every event
+// once (at-least-once by default, exactly-once to read_committed consumers
+// with --exactly-once), keyed by its id, with its type and timestamp as
+// headers. Its position is kept in Kafka, in a compacted checkpoint topic.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/kafkafirehose"
+)
+
+const (
+	exitOK    = 0
+	exitFatal = 1
+	exitUsage = 2
+)
+
+const about = `Usage: firehose-kafka --brokers HOST:PORT,... --topic T [flags]
+
+Forward every event of the Cisco Spaces firehose to the Kafka topic T, keyed
+by its recordUid, valued by the event exactly as received, with the headers
+"type" and "timestamp" (epoch ms). The position is kept in Kafka, in the
+compacted topic --checkpoint-topic: a restart resumes where the last run
+stopped. At-least-once by default (a crash repeats at most about one second);
+--exactly-once writes in transactions, so a read_committed consumer sees every
+event once (one receiver per process).
+
+Topics that do not exist are created. A status line goes to stderr. Exits 0
+after --count, --duration, SIGINT or SIGTERM (the work is acknowledged and
+checkpointed first), 1 on a fatal error, 2 on bad flags.
+`
+
+// source is one firehose's flags. Each source (Cisco Spaces today) adds its
+// own flags and turns them into firehose options and the range it receives.
+type source interface {
+	flags(fs *flag.FlagSet)
+	options(now time.Time, getenv func(string) string) ([]firehose.Option, firehose.Range, error)
+}
+
+// kafkaFlags are the sink's flags, common to every source.
+type kafkaFlags struct {
+	brokers, topic, ckptTopic, txnID string
+	exactlyOnce                      bool
+}
+
+func (k *kafkaFlags) flags(fs *flag.FlagSet) {
+	fs.StringVar(&k.brokers, "brokers", "", "Kafka seed brokers `HOST:PORT,...` (required)")
+	fs.StringVar(&k.topic, "topic", "", "the `TOPIC` events go to (required)")
+	fs.BoolVar(&k.exactlyOnce, "exactly-once", false, "write in transactions, the checkpoint inside each: every event once to read_committed consumers")
+	fs.StringVar(&k.ckptTopic, "checkpoint-topic", "", "compacted `TOPIC` keeping the position (default <topic>-checkpoints)")
+	fs.StringVar(&k.txnID, "transactional-id", "", "transactional.id with --exactly-once, fixed per range (default firehose-kafka-<topic>-<range>)")
+}
+
+func (k *kafkaFlags) options(rng firehose.Range) ([]string, []kafkafirehose.Option, error) {
+	if k.brokers == "" {
+		return nil, nil, errors.New("--brokers is required")
+	}
+	if k.topic == "" {
+		return nil, nil, errors.New("--topic is required")
+	}
+	var brokers []string
+	for _, b := range strings.Split(k.brokers, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			return nil, nil, fmt.Errorf("--brokers %q: empty address", k.brokers)
+		}
+		brokers = append(brokers, b)
+	}
+	opts := []kafkafirehose.Option{kafkafirehose.WithRange(rng)}
+	if k.exactlyOnce {
+		opts = append(opts, kafkafirehose.WithExactlyOnce())
+	}
+	if k.ckptTopic != "" {
+		opts = append(opts, kafkafirehose.WithCheckpointTopic(k.ckptTopic))
+	}
+	if k.txnID != "" {
+		if !k.exactlyOnce {
+			return nil, nil, errors.New("--transactional-id needs --exactly-once")
+		}
+		opts = append(opts, kafkafirehose.WithTransactionalID(k.txnID))
+	}
+	return brokers, opts, nil
+}
+
+// runFlags say when to stop and what to print.
+type runFlags struct {
+	count    int64
+	duration time.Duration
+	quiet    bool
+}
+
+func (r *runFlags) flags(fs *flag.FlagSet) {
+	fs.Int64Var(&r.count, "count", 0, "exit after `N` events (default: no limit)")
+	fs.DurationVar(&r.duration, "duration", 0, "exit after this long (default: no limit)")
+	fs.BoolVar(&r.quiet, "quiet", false, "no status line on stderr")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
+	var (
+		k   kafkaFlags
+		r   runFlags
+		src source = &ciscoSource{}
+	)
+	fs := flag.NewFlagSet("firehose-kafka", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, about, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	k.flags(fs)
+	src.flags(fs)
+	r.flags(fs)
+	usage := func(msg string) int {
+		fmt.Fprintf(stderr, "firehose-kafka: %s\nRun 'firehose-kafka -h' for help.\n", msg)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	fopts, rng, err := src.options(time.Now(), getenv)
+	if err != nil {
+		return usage(err.Error())
+	}
+	brokers, kopts, err := k.options(rng)
+	if err != nil {
+		return usage(err.Error())
+	}
+	if r.count < 0 || r.duration < 0 {
+		return usage("--count and --duration want values >= 0")
+	}
+	if r.count > 0 {
+		kopts = append(kopts, kafkafirehose.WithMaxEvents(r.count))
+	}
+	b, err := kafkafirehose.New(brokers, k.topic, kopts...)
+	if err == nil {
+		_, err = firehose.New(fopts...) // bad source options are usage errors, before any I/O
+	}
+	if err != nil {
+		return usage(err.Error())
+	}
+	if r.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.duration)
+		defer cancel()
+	}
+	var st *status
+	if !r.quiet {
+		st = startStatus(stderr, time.Second, b.Stats)
+	}
+	err = b.Run(ctx, fopts...)
+	if st != nil {
+		st.stop()
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil && !errors.Is(err, kafkafirehose.ErrFailed) &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
+		return exitOK // --duration, SIGINT or SIGTERM, and the last save went through
+	}
+	fmt.Fprintf(stderr, "firehose-kafka: %v\n", err)
+	return exitFatal
+}

@@ -1,0 +1,201 @@
+// Command firehose-pg writes a firehose into a PostgreSQL table, every event
+// exactly once across restarts, kill -9 included: each batch of events is
+// committed in one transaction with the position (see package pgfirehose).
+//
+//	firehose-pg --key KEY --region eu                  # PG* variables say where
+//	firehose-pg --dsn postgres://u@db/x --receiver 0/4 --table events
+//
+// Exit 0 after --count events, after --duration, on SIGINT or SIGTERM (what
+// was received is committed first); 1 on a fatal error; 2 on bad flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/pgfirehose"
+)
+
+const (
+	exitOK    = 0
+	exitFatal = 1
+	exitUsage = 2
+)
+
+const about = `Usage: firehose-pg [flags]
+
+Write every event of a firehose into a PostgreSQL table (id, ts, type, the
+tenant fields, event jsonb), exactly once: each batch is committed in one
+transaction with the checkpoint, and rows already there are skipped. A
+status line goes to stderr. Stops after --count events, after --duration, on
+SIGINT or SIGTERM (exit 0, the last batch committed), or on a fatal error
+(exit 1). Bad flags exit 2.
+
+Flags:
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// config is the command line, less the source's own flags.
+type config struct {
+	source          string
+	dsn             string
+	table           string
+	checkpointTable string
+	checkpointName  string
+	batch           int
+	batchWait       time.Duration
+	count           int64
+	duration        time.Duration
+	quiet           bool
+}
+
+func (c *config) flags(fs *flag.FlagSet) {
+	names := make([]string, 0, len(sources()))
+	for _, s := range sources() {
+		names = append(names, s.name())
+	}
+	fs.StringVar(&c.source, "source", "cisco", "the firehose: "+strings.Join(names, ", "))
+	fs.StringVar(&c.dsn, "dsn", "", "PostgreSQL `DSN`, a URL or key=value string (default: the PG* environment variables)")
+	fs.StringVar(&c.table, "table", pgfirehose.DefaultEventTable, "event `TABLE`, created if missing")
+	fs.StringVar(&c.checkpointTable, "checkpoint-table", pgfirehose.DefaultCheckpointTable, "checkpoint `TABLE`, created if missing")
+	fs.StringVar(&c.checkpointName, "checkpoint-name", "", "checkpoint `NAME`: one per process, locked while it runs\n(default: the source and the partition range, such as cisco/eu/1-12)")
+	fs.IntVar(&c.batch, "batch", pgfirehose.DefaultBatchSize, "commit after `N` events")
+	fs.DurationVar(&c.batchWait, "batch-wait", pgfirehose.DefaultBatchWait, "commit at least this often (the checkpoint interval)")
+	fs.Int64Var(&c.count, "count", 0, "exit after `N` events (default: no limit)")
+	fs.DurationVar(&c.duration, "duration", 0, "exit after this long (default: no limit)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no status line on stderr")
+}
+
+// source is one firehose the command can read. Each registers its own flags
+// on the shared flag set (names must not clash) and turns them into client
+// options; add a source by adding it to sources().
+type source interface {
+	name() string
+	flags(fs *flag.FlagSet)
+	// options validates the source's flags (an error exits 2).
+	options(now time.Time, getenv func(string) string) ([]firehose.Option, error)
+	// checkpointName is the default --checkpoint-name, after options.
+	checkpointName() string
+}
+
+func sources() []source { return []source{&cisco{}} }
+
+func run(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("firehose-pg", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	c.flags(fs)
+	srcs := sources()
+	for _, s := range srcs {
+		s.flags(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprint(stderr, about)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(msg string) int {
+		fmt.Fprintf(stderr, "firehose-pg: %s (firehose-pg -h for help)\n", msg)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	var src source
+	for _, s := range srcs {
+		if s.name() == c.source {
+			src = s
+		}
+	}
+	if src == nil {
+		return usage(fmt.Sprintf("--source %q: unknown", c.source))
+	}
+	opts, err := src.options(time.Now(), getenv)
+	if err != nil {
+		return usage(err.Error())
+	}
+	switch {
+	case c.count < 0:
+		return usage(fmt.Sprintf("--count %d: want >= 0", c.count))
+	case c.duration < 0:
+		return usage(fmt.Sprintf("--duration %v: want >= 0", c.duration))
+	}
+	if c.checkpointName == "" {
+		c.checkpointName = src.checkpointName()
+	}
+	sink, err := pgfirehose.NewSink(c.dsn, c.checkpointName,
+		pgfirehose.WithTable(c.table), pgfirehose.WithCheckpointTable(c.checkpointTable),
+		pgfirehose.WithBatch(c.batch), pgfirehose.WithBatchWait(c.batchWait))
+	if err != nil {
+		return usage(err.Error())
+	}
+	defer sink.Close()
+	client, err := firehose.New(append(opts, sink.Options()...)...)
+	if err != nil {
+		return usage(err.Error())
+	}
+	return pump(ctx, &c, client, sink, stderr)
+}
+
+var errCountReached = errors.New("count reached")
+
+// pump runs the stream into the sink and returns the exit code.
+func pump(ctx context.Context, c *config, client *firehose.Client, sink *pgfirehose.Sink, stderr io.Writer) int {
+	if c.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.duration)
+		defer cancel()
+	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var st *status
+	if !c.quiet {
+		st = startStatus(stderr, time.Second, client.Stats, sink.Stats)
+	}
+	var n int64
+	err := client.Run(ctx, func(ctx context.Context, ev *firehose.Event) error {
+		if err := sink.Handle(ctx, ev); err != nil {
+			return err
+		}
+		if n++; n == c.count {
+			stop(errCountReached)
+		}
+		return nil
+	})
+	if st != nil {
+		st.stop()
+	}
+	// Run has made its final save: Err says whether it committed.
+	if serr := sink.Err(); serr != nil {
+		fmt.Fprintf(stderr, "firehose-pg: the last batch was not committed: %v\n", serr)
+		return exitFatal
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
+		return exitOK // --count, --duration, SIGINT or SIGTERM
+	}
+	fmt.Fprintf(stderr, "firehose-pg: %v\n", err)
+	return exitFatal
+}
