@@ -63,11 +63,13 @@ type Config struct {
 	RootCAs *x509.CertPool
 
 	// PingInterval is how often a WebSocket ping is sent. Zero: a third of the client's idle
-	// timeout (firehose.WithIdleTimeout), so at least two pings go out in every idle period.
+	// timeout (firehose.WithIdleTimeout, default 45 s).
 	PingInterval time.Duration
-	// PongWait is how long a socket may carry neither a frame nor a pong before it is left for a
-	// fresh one. Zero: the client's idle timeout. Pongs are liveness: a socket that answers pings
-	// stays open through hours without events (nights without calls).
+	// PongWait is how long a ping may go unanswered while nothing at all arrives before the socket
+	// is presumed half-open and left for a fresh one. Zero: half the client's idle timeout, so that
+	// with the default PingInterval a half-open socket is left within the idle timeout. Pongs are
+	// liveness: a socket that answers pings stays open through hours without events (nights
+	// without calls), and time the caller spends on an event never counts against it.
 	PongWait time.Duration
 
 	// RefreshMargin is how long before exp the source logs in again; zero means

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/firehose-go/firehose"
-	"github.com/gorilla/websocket"
+	"github.com/firehose-go/firehose/wsclient"
 )
 
 // conn is one connection as the engine sees it: one socket most of the time, two for a moment
@@ -43,24 +42,26 @@ type conn struct {
 // errConnClosed is the cause of a connection's context once Close was called.
 var errConnClosed = errors.New("callevents: connection closed")
 
-func newConn(ctx context.Context, s *source, ws *websocket.Conn, tok *token, alive func()) *conn {
+// newConn runs the connection whose life is ctx (cancel ends it) on its first socket, wc.
+func newConn(ctx context.Context, cancel context.CancelCauseFunc, s *source, wc *wsclient.Conn, tok *token, alive func()) *conn {
 	c := &conn{
 		src:      s,
+		ctx:      ctx,
+		cancel:   cancel,
 		alive:    alive,
 		msgs:     make(chan sockMsg),
 		swap:     make(chan *socket),
 		draining: map[*socket]time.Time{},
 		refresh:  make(chan struct{}),
 	}
-	c.ctx, c.cancel = context.WithCancelCause(ctx)
-	c.cur = c.start(ws, tok)
+	c.cur = c.start(wc, tok)
 	go c.refresher(tok)
 	return c
 }
 
-func (c *conn) start(ws *websocket.Conn, tok *token) *socket {
+func (c *conn) start(wc *wsclient.Conn, tok *token) *socket {
 	c.nextSeq++
-	return startSocket(ws, tok, c.nextSeq, c.msgs, c.alive, c.src.pingInterval, c.src.pongWait, c.src.maxEvent)
+	return startSocket(wc, tok, c.nextSeq, c.msgs)
 }
 
 // Next returns the next frame: an event, or a control frame for an event outside the configured
@@ -108,11 +109,17 @@ func (c *conn) message(m sockMsg) error {
 		}
 		return c.ended(m.err)
 	}
-	switch {
-	case m.oversized > 0:
-		return &firehose.FrameError{Reason: firehose.DropOversized, Size: m.oversized}
-	case len(bytes.TrimSpace(m.data)) == 0:
-		return &firehose.FrameError{Reason: firehose.DropEmpty}
+	if m.dropped != nil {
+		reason := map[wsclient.UnitKind]firehose.DropReason{
+			wsclient.Oversized: firehose.DropOversized,
+			wsclient.Binary:    firehose.DropBinary,
+			wsclient.Empty:     firehose.DropEmpty,
+			wsclient.Torn:      firehose.DropTorn,
+		}[m.dropped.Kind]
+		return &firehose.FrameError{Reason: reason, Size: m.dropped.Size, Err: m.dropped}
+	}
+	if len(bytes.TrimSpace(m.data)) == 0 {
+		return &firehose.FrameError{Reason: firehose.DropEmpty, Size: len(m.data)}
 	}
 	c.pending, c.tailErr = Split(m.data)
 	return nil
@@ -143,22 +150,18 @@ func (c *conn) ended(err error) error {
 	if cerr := context.Cause(c.ctx); cerr != nil {
 		return cerr
 	}
-	var ce *websocket.CloseError
+	var ce *wsclient.CloseError
 	if errors.As(err, &ce) {
 		if authClose(ce) {
 			c.src.dropToken(c.cur.tok)
 		}
 		return &closeError{code: ce.Code, reason: c.clean(errors.New(ce.Text)).Error()}
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("callevents: neither a frame nor a pong for %v: the socket is left: %w", c.src.pongWait, errNoPong)
+	if errors.Is(err, wsclient.ErrPongTimeout) {
+		return fmt.Errorf("callevents: a ping went unanswered for %v while nothing arrived: the socket is left: %w", c.src.wsOpts.PongWait, err)
 	}
 	return c.clean(fmt.Errorf("callevents: socket: %w", err))
 }
-
-// errNoPong is the class of a socket left for its silence (half-open, or a dead path).
-var errNoPong = errors.New("no pong within the deadline")
 
 // clean takes the secrets out of an error's text.
 func (c *conn) clean(err error) error {
@@ -172,9 +175,9 @@ func (c *conn) clean(err error) error {
 // authClose reports whether a close frame looks like the end of the token's validity: 1008 (policy
 // violation), 3000/3003 (unauthorized, forbidden), a private 4000–4999 code, or a reason that says
 // token, expired or auth.
-func authClose(ce *websocket.CloseError) bool {
+func authClose(ce *wsclient.CloseError) bool {
 	switch {
-	case ce.Code == websocket.ClosePolicyViolation, ce.Code == 3000, ce.Code == 3003, ce.Code >= 4000 && ce.Code <= 4999:
+	case ce.Code == 1008, ce.Code == 3000, ce.Code == 3003, ce.Code >= 4000 && ce.Code <= 4999:
 		return true
 	}
 	r := strings.ToLower(ce.Text)
@@ -198,9 +201,9 @@ func (e *closeError) Error() string {
 
 func (e *closeError) Unwrap() []error {
 	switch e.code {
-	case websocket.CloseNormalClosure, websocket.CloseGoingAway:
+	case 1000, 1001: // normal closure, going away
 		return []error{io.EOF}
-	case websocket.CloseTryAgainLater:
+	case 1013: // try again later
 		return []error{firehose.ErrTryLater}
 	}
 	return nil
@@ -273,9 +276,9 @@ func (c *conn) fresh(old *token) (*socket, *token) {
 	for {
 		nt, err := c.src.token(c.ctx, true)
 		if err == nil {
-			var ws *websocket.Conn
-			if ws, err = c.src.dial(c.ctx, nt); err == nil {
-				return c.start(ws, nt), nt
+			var wc *wsclient.Conn
+			if wc, err = c.src.dial(c.ctx, nt, c.alive); err == nil {
+				return c.start(wc, nt), nt
 			}
 		}
 		if c.ctx.Err() != nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
-	"github.com/gorilla/websocket"
+	"github.com/firehose-go/firehose/wsclient"
 )
 
 // Name is the source's name in Stats, logs and firehose.ConnectInfo.
@@ -67,23 +66,21 @@ func failingOption(err error) firehose.Option {
 	return fn.Interface().(firehose.Option)
 }
 
-// Fallbacks when the client's idle timeout is not set.
 const (
+	// fallbackIdle stands in for the client's idle timeout when it is not set.
 	fallbackIdle = 45 * time.Second
-	controlWait  = 5 * time.Second // the longest a ping or close frame may take to write
+	// closeWait bounds the close handshake when a socket is left.
+	closeWait = 500 * time.Millisecond
 )
 
 // source is one receiver's: it holds the token across connections. Connect is called from the
 // engine's goroutine; a connection's refresher logs in from its own, hence the mutex.
 type source struct {
-	set    *settings
-	log    *slog.Logger
-	hc     *http.Client
-	dialer *websocket.Dialer
+	set *settings
+	log *slog.Logger
+	hc  *http.Client
 
-	maxEvent     int
-	pingInterval time.Duration
-	pongWait     time.Duration
+	wsOpts wsclient.Options // all but the header
 
 	mu          sync.Mutex
 	tok         *token // the current token; nil: log in before the next dial
@@ -95,8 +92,7 @@ func newSource(set *settings, sc firehose.SourceConfig) *source {
 	if base == nil {
 		base = sc.TLSConfig
 	}
-	httpTLS, wsTLS := cloneTLS(base, set.rootCAs), cloneTLS(base, set.rootCAs)
-	wsTLS.NextProtos = nil // an "h2" offer would break the upgrade
+	httpTLS := cloneTLS(base, set.rootCAs)
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         sc.Dial,
@@ -112,35 +108,39 @@ func newSource(set *settings, sc firehose.SourceConfig) *source {
 			Transport:     tr,
 			CheckRedirect: checkRedirect,
 		},
-		dialer: &websocket.Dialer{
-			NetDialContext:  sc.Dial,
-			Proxy:           http.ProxyFromEnvironment,
-			TLSClientConfig: wsTLS,
-		},
-		maxEvent: sc.MaxEventSize,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.maxEvent <= 0 {
-		s.maxEvent = firehose.DefaultMaxEventSize
+	maxEvent := sc.MaxEventSize
+	if maxEvent <= 0 {
+		maxEvent = firehose.DefaultMaxEventSize
 	}
 	idle := sc.IdleTimeout
 	if idle <= 0 {
 		idle = fallbackIdle
 	}
-	s.pongWait = set.pongWait
-	if s.pongWait == 0 {
-		s.pongWait = idle
+	ping, pong := set.pingInterval, set.pongWait
+	if ping == 0 {
+		ping = idle / 3
 	}
-	s.pingInterval = set.pingInterval
-	if s.pingInterval == 0 {
-		s.pingInterval = idle / 3
+	if pong == 0 {
+		pong = idle / 2
 	}
-	if s.pingInterval >= s.pongWait {
-		s.pingInterval = s.pongWait / 2
+	s.wsOpts = wsclient.Options{
+		TLSConfig:        cloneTLS(base, set.rootCAs), // wsclient offers http/1.1 only
+		Dial:             sc.Dial,
+		HandshakeTimeout: -1, // the engine bounds Connect (its idle clock runs through it)
+		Split:            wsclient.Messages,
+		MaxUnit:          maxEvent,
+		Binary:           true, // the firehose's framing is undocumented: a binary message is read as text
+		PingEvery:        max(ping, time.Millisecond),
+		PongWait:         max(pong, time.Millisecond),
+		CloseWait:        closeWait,
+		Abrupt: func(cause error) bool {
+			return errors.Is(cause, firehose.ErrIdleTimeout) // nobody is there to answer
+		},
 	}
-	s.pingInterval = max(s.pingInterval, time.Millisecond)
 	return s
 }
 
@@ -175,8 +175,14 @@ func (s *source) Connect(ctx context.Context, req firehose.ConnectRequest) (fire
 	if err != nil {
 		return nil, s.failed(ctx, err)
 	}
-	ws, err := s.dial(ctx, tok)
+	alive := req.Alive
+	if alive == nil {
+		alive = func() {}
+	}
+	cctx, cancel := context.WithCancelCause(ctx) // the connection's life: its sockets end with it
+	wc, err := s.dial(cctx, tok, alive)
 	if err != nil {
+		cancel(nil)
 		var se *firehose.StatusError
 		if errors.As(err, &se) && (se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden) {
 			s.dropToken(tok)
@@ -186,11 +192,7 @@ func (s *source) Connect(ctx context.Context, req firehose.ConnectRequest) (fire
 	s.mu.Lock()
 	s.authRetried = false
 	s.mu.Unlock()
-	alive := req.Alive
-	if alive == nil {
-		alive = func() {}
-	}
-	return newConn(ctx, s, ws, tok, alive), nil
+	return newConn(cctx, cancel, s, wc, tok, alive), nil
 }
 
 // Close releases the login's idle connections.
@@ -285,9 +287,11 @@ func (s *source) dropToken(tok *token) {
 	}
 }
 
-// dial opens the socket with tok. A refusal is a *firehose.StatusError (Transport "ws") with the
-// server's message; no error's text holds the token or the password.
-func (s *source) dial(ctx context.Context, tok *token) (*websocket.Conn, error) {
+// dial opens the socket with tok for the connection whose life ctx is; onPong is called for every
+// pong. A refusal is a
+// *firehose.StatusError (Transport "ws") with the server's message; no error's text holds the token
+// or the password.
+func (s *source) dial(ctx context.Context, tok *token, onPong func()) (*wsclient.Conn, error) {
 	u := s.set.eventsURL
 	hdr := http.Header{}
 	if s.set.tokenInQuery {
@@ -295,23 +299,20 @@ func (s *source) dial(ctx context.Context, tok *token) (*websocket.Conn, error) 
 	} else {
 		hdr.Set("Authorization", "Bearer "+string(tok.value))
 	}
-	ws, resp, err := s.dialer.DialContext(ctx, u, hdr)
+	o := s.wsOpts
+	o.Header, o.OnPong = hdr, onPong
+	wc, _, err := wsclient.Dial(ctx, u, o)
 	if err == nil {
-		ws.SetReadLimit(int64(max(4*s.maxEvent, 64<<20))) // a hard cap only: see socket.read
-		return ws, nil
+		return wc, nil
 	}
 	secrets := []string{string(tok.value), string(s.set.creds.Password)}
-	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-		var body []byte
-		if resp.Body != nil {
-			body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-			resp.Body.Close()
-		}
+	var he *wsclient.HandshakeError
+	if errors.As(err, &he) {
 		return nil, &firehose.StatusError{
 			Transport:  "ws",
-			Code:       resp.StatusCode,
-			Message:    serverMessage(body, secrets...),
-			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			Code:       he.Status,
+			Message:    serverMessage(he.Body, secrets...),
+			RetryAfter: retryAfter(he.Header.Get("Retry-After"), time.Now()),
 		}
 	}
 	return nil, netError(fmt.Errorf("callevents: opening the socket: %w", err), secrets...)
