@@ -20,10 +20,10 @@
 // exp without verifying it, and opens the socket with the token in an Authorization: Bearer header
 // (Config.TokenInQuery puts it in the URL instead). Shortly before exp it logs in again with the
 // same filters and moves to a fresh socket, reading the previous one for a short grace so nothing
-// in flight is lost. A 401 or 403 at the upgrade gets one fresh login; a 400, 401 or 403 at the
-// login (bad credentials, an account outside the caller's tree) gets one more attempt and then ends
-// the stream with the status and the server's message (errors.Is(err, firehose.ErrFatal)); a 5xx
-// is retried with backoff. It pings every third of the idle timeout and counts pongs as liveness,
+// in flight is lost. A 401 or 403 at the upgrade gets one fresh login; a 4xx at the login (bad
+// credentials, an account outside the caller's tree; all but 408, 425 and 429) gets one more
+// attempt and then ends the stream with the status and the server's message
+// (errors.Is(err, firehose.ErrFatal)); a 5xx is retried with backoff. It pings every third of the idle timeout and counts pongs as liveness,
 // so a night without calls never reconnects, while a socket that carries neither a frame nor a
 // pong for the idle timeout (half-open) is left for a fresh one. The password and the tokens never
 // appear in logs, errors, Stats or fmt output.

@@ -392,14 +392,17 @@ func TestBadCredentialsFatal(t *testing.T) {
 		cfg     callevents.Config
 		code    int
 		message string
+		opts    []calleventstest.Option
 	}{
-		{"wrong password", callevents.Config{Username: "admin", Password: "not-the-password", Domain: "master.test"}, 401, "invalid credentials"},
+		{"foreign account answered 422", callevents.Config{Username: "reseller", Password: "resellerpassword", Domain: "reseller.test",
+			Accounts: []string{calleventstest.RootAccount}}, 422, "is not Reseller's", []calleventstest.Option{calleventstest.WithForeignAccountStatus(422)}},
+		{"wrong password", callevents.Config{Username: "admin", Password: "not-the-password", Domain: "master.test"}, 401, "invalid credentials", nil},
 		{"foreign account", callevents.Config{Username: "reseller", Password: "resellerpassword", Domain: "reseller.test",
-			Accounts: []string{calleventstest.OtherAccount}}, 403, "account " + calleventstest.OtherAccount + " is not"},
+			Accounts: []string{calleventstest.OtherAccount}}, 403, "account " + calleventstest.OtherAccount + " is not", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			srv := calleventstest.NewServer()
+			srv := calleventstest.NewServer(c.opts...)
 			defer srv.Close()
 			began := time.Now()
 			r := start(t, srv, c.cfg)

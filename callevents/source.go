@@ -202,7 +202,7 @@ func (s *source) Close() error {
 }
 
 // failed classifies a login or dial error for the engine. A refusal that retrying will not heal
-// (400, 401, 403, 404) gets one fresh attempt — a new login — and ends the stream the second time in
+// (a 4xx, see refusal) gets one fresh attempt — a new login — and ends the stream the second time in
 // a row; an untrusted certificate ends it at once; everything else is retried with backoff.
 func (s *source) failed(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
@@ -262,7 +262,7 @@ func (s *source) token(ctx context.Context, force bool) (*token, error) {
 		var ls *loginStatus
 		if errors.As(err, &ls) {
 			se := &firehose.StatusError{Transport: "login", Code: ls.code, Message: ls.message, RetryAfter: ls.retryAfter}
-			return nil, fmt.Errorf("callevents: login as %q (domain %q): %w", s.set.creds.Username, s.set.creds.Domain, se)
+			return nil, fmt.Errorf("callevents: login as %q (domain %q): %w", s.set.creds.Username, s.set.creds.Domain, refusal(se))
 		}
 		return nil, err
 	}
@@ -308,14 +308,26 @@ func (s *source) dial(ctx context.Context, tok *token, onPong func()) (*wsclient
 	secrets := []string{string(tok.value), string(s.set.creds.Password)}
 	var he *wsclient.HandshakeError
 	if errors.As(err, &he) {
-		return nil, &firehose.StatusError{
+		return nil, refusal(&firehose.StatusError{
 			Transport:  "ws",
 			Code:       he.Status,
 			Message:    serverMessage(he.Body, secrets...),
 			RetryAfter: retryAfter(he.Header.Get("Retry-After"), time.Now()),
-		}
+		})
 	}
 	return nil, netError(fmt.Errorf("callevents: opening the socket: %w", err), secrets...)
+}
+
+// refusal marks every 4xx status but 408, 425 and 429 as fatal (after the one fresh attempt failed
+// allows): a request the server refuses as such does not heal by retrying — an account outside the
+// caller's tree may be answered 400, 403, 404 or 422 alike. 5xx, 408, 425 and 429 stay retryable;
+// errors.As still finds the *firehose.StatusError.
+func refusal(se *firehose.StatusError) error {
+	switch {
+	case se.Code < 400 || se.Code > 499, se.Code == 408, se.Code == 425, se.Code == 429, se.Fatal():
+		return se
+	}
+	return firehose.Fatal(se)
 }
 
 // netError takes the secrets out of a transport error and makes a failed certificate verification
