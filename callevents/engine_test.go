@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -641,5 +644,32 @@ func TestTokenExpiryWholeSeconds(t *testing.T) {
 	exactlyOnce(t, r.delivered(), want)
 	if st := r.client.Stats(); st.ReconnectTotal() != 0 || len(srv.Logins()) < 2 {
 		t.Errorf("reconnects %v, %d logins", st.Reconnects, len(srv.Logins()))
+	}
+}
+
+// TestLoginWithoutToken: a login answered 200 without a token (an error in the body) is a refusal:
+// one more attempt, then the end, with the server's words.
+func TestLoginWithoutToken(t *testing.T) {
+	t.Parallel()
+	var logins atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logins.Add(1)
+		w.Write([]byte(`{"status":"error","message":"user disabled"}`))
+	}))
+	defer ts.Close()
+	cfg := adminCfg
+	cfg.BaseURL = ts.URL
+	c, err := firehose.New(callevents.Source(cfg), firehose.WithBackoff(10*time.Millisecond, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = c.Run(ctx, func(context.Context, *firehose.Event) error { return nil })
+	if !errors.Is(err, firehose.ErrFatal) || !strings.Contains(err.Error(), "no access_token: user disabled") {
+		t.Errorf("ended with %v", err)
+	}
+	if n := logins.Load(); n != 2 {
+		t.Errorf("%d logins, want 2", n)
 	}
 }

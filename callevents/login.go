@@ -100,15 +100,16 @@ func login(ctx context.Context, hc *http.Client, loginURL string, c credentials)
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.Unmarshal(b, &answer); err != nil || answer.AccessToken == "" {
-		return token{}, errors.New("callevents: login: the answer holds no access_token")
+		// A 200 without a token (an error in the body, a portal's page) is a refusal too.
+		return token{}, &loginStatus{code: resp.StatusCode, message: serverMessage(b, string(c.Password))}
 	}
 	t := token{value: secret(answer.AccessToken)}
 	t.claims, t.claimsErr = readToken(answer.AccessToken)
 	return t, nil
 }
 
-// loginStatus is a login answered with a status other than 200. The source turns it into a
-// *firehose.StatusError.
+// loginStatus is a login answered with a status other than 200, or a 200 without a token. The
+// source turns it into a *firehose.StatusError, or a fatal error.
 type loginStatus struct {
 	code       int
 	message    string        // the server's, trimmed, without the password
@@ -117,6 +118,9 @@ type loginStatus struct {
 
 func (e *loginStatus) Error() string {
 	s := fmt.Sprintf("callevents: login: status %d %s", e.code, http.StatusText(e.code))
+	if e.code == http.StatusOK {
+		s = "callevents: login: the answer holds no access_token"
+	}
 	if e.message != "" {
 		s += ": " + e.message
 	}

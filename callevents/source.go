@@ -163,10 +163,20 @@ var errRedirect = errors.New("callevents: the login was redirected to another ho
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	prev := via[len(via)-1].URL
 	if req.URL.Host != prev.Host || (prev.Scheme == "https" && req.URL.Scheme != "https") || len(via) >= 3 {
-		return firehose.Fatal(errRedirect)
+		return final(errRedirect)
 	}
 	return nil
 }
+
+// finalError is fatal at once: no fresh attempt can change it (an untrusted certificate, a
+// refused redirect).
+type finalError struct{ err error }
+
+func (e *finalError) Error() string        { return e.err.Error() }
+func (e *finalError) Unwrap() error        { return e.err }
+func (e *finalError) Is(target error) bool { return target == firehose.ErrFatal }
+
+func final(err error) error { return &finalError{err} }
 
 // Connect logs in (unless the token in hand is good for more than the refresh margin) and opens
 // the socket. One call, one attempt; see failed for the one fresh attempt a refusal gets.
@@ -202,7 +212,7 @@ func (s *source) Close() error {
 }
 
 // failed classifies a login or dial error for the engine. A refusal that retrying will not heal
-// (a 4xx, see refusal) gets one fresh attempt — a new login — and ends the stream the second time in
+// (a 4xx, see refusal; a login answered without a token) gets one fresh attempt — a new login — and ends the stream the second time in
 // a row; an untrusted certificate ends it at once; everything else is retried with backoff.
 func (s *source) failed(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
@@ -210,12 +220,9 @@ func (s *source) failed(ctx context.Context, err error) error {
 			return c
 		}
 	}
-	if !errors.Is(err, firehose.ErrFatal) {
+	var fe *finalError
+	if !errors.Is(err, firehose.ErrFatal) || errors.As(err, &fe) {
 		return err
-	}
-	var se *firehose.StatusError
-	if !errors.As(err, &se) {
-		return err // fatal for its own reason (a refused redirect)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,6 +267,13 @@ func (s *source) token(ctx context.Context, force bool) (*token, error) {
 	nt, err := login(ctx, s.hc, s.set.loginURL, s.set.creds)
 	if err != nil {
 		var ls *loginStatus
+		if errors.As(err, &ls) && ls.code == http.StatusOK {
+			msg := "the answer holds no access_token"
+			if ls.message != "" {
+				msg += ": " + ls.message
+			}
+			return nil, firehose.Fatal(fmt.Errorf("callevents: login as %q (domain %q): %s", s.set.creds.Username, s.set.creds.Domain, msg))
+		}
 		if errors.As(err, &ls) {
 			se := &firehose.StatusError{Transport: "login", Code: ls.code, Message: ls.message, RetryAfter: ls.retryAfter}
 			return nil, fmt.Errorf("callevents: login as %q (domain %q): %w", s.set.creds.Username, s.set.creds.Domain, refusal(se))
@@ -336,7 +350,7 @@ func netError(err error, secrets ...string) error {
 	cert := isCertError(err)
 	err = scrubError(err, secrets...)
 	if cert {
-		return firehose.Fatal(err)
+		return final(err)
 	}
 	return err
 }
