@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"reflect"
 	"sync"
 	"time"
 
@@ -34,7 +33,7 @@ const Name = "callevents"
 func Source(cfg Config) firehose.Option {
 	spec, err := Spec(cfg)
 	if err != nil {
-		return failingOption(err)
+		return firehose.OptionError(err) // New fails with it, as for any bad option
 	}
 	return firehose.WithSource(spec)
 }
@@ -54,16 +53,6 @@ func Spec(cfg Config) (firehose.SourceSpec, error) {
 		},
 		Secrets: []string{cfg.Password},
 	}, nil
-}
-
-// failingOption is a firehose.Option whose application fails with err. The option's parameter type
-// is unexported, so it is made by reflection on Option's own type.
-func failingOption(err error) firehose.Option {
-	t := reflect.TypeFor[firehose.Option]()
-	fn := reflect.MakeFunc(t, func([]reflect.Value) []reflect.Value {
-		return []reflect.Value{reflect.ValueOf(&err).Elem()}
-	})
-	return fn.Interface().(firehose.Option)
 }
 
 const (
