@@ -80,7 +80,7 @@ func (c *tailConfig) options(e *env, now time.Time) ([]firehose.Option, error) {
 		return nil, fmt.Errorf("--duration %v: want a positive duration such as 5s", c.duration)
 	}
 	switch c.output {
-	case "raw", "pretty", "meta":
+	case "", "raw", "pretty", "meta": // "": top, which prints no events
 	default:
 		return nil, fmt.Errorf("--output %q: want raw, pretty or meta", c.output)
 	}
