@@ -45,4 +45,3 @@ func TestParseFrom(t *testing.T) {
 		}
 	}
 }
-
