@@ -401,3 +401,20 @@ func TestStatusFitsTerminal(t *testing.T) {
 }
 
 var _ = firehose.Partitions
+
+func TestTailVerbose(t *testing.T) {
+	t.Parallel()
+	srv := firehosetest.NewServer(firehosetest.WithAPIKey(testKey), firehosetest.WithHistory(50, time.Minute))
+	defer srv.Close()
+	r := runCmd(t, "tail", "-v", "--endpoint", srv.URL, "--key", testKey, "--from", logStart(srv), "--count", "5")
+	if r.code != 0 || r.stdout != wantLines(t, srv, 5) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "level=") || !strings.Contains(r.stderr, "connected") {
+		t.Errorf("-v: no library log on stderr:\n%s", r.stderr)
+	}
+	assertNoKey(t, r)
+	if r := runCmd(t, "tail", "--endpoint", srv.URL, "--key", testKey, "--from", logStart(srv), "--count", "5"); strings.Contains(r.stderr, "level=") {
+		t.Errorf("without -v, the library logged:\n%s", r.stderr)
+	}
+}

@@ -202,6 +202,29 @@ func (s *status) logError(err error) {
 	fmt.Fprintln(s.w, line)
 }
 
+// logWriter is a writer for whole log lines (-v): each write clears a
+// redrawn status line, goes out, and the status line is drawn again.
+func (s *status) logWriter() io.Writer { return statusLog{s} }
+
+type statusLog struct{ s *status }
+
+func (l statusLog) Write(p []byte) (int, error) {
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drawn == "" {
+		return s.w.Write(p)
+	}
+	if _, err := io.WriteString(s.w, "\r\x1b[K"); err != nil {
+		return 0, err
+	}
+	n, err := s.w.Write(p)
+	if err == nil {
+		_, err = io.WriteString(s.w, s.drawn)
+	}
+	return n, err
+}
+
 // statusLine formats what a user watches, most important first, in at most
 // width runes (0: no limit): the state and failed attempts, events and rate,
 // lag, possible gaps by kind, reconnects by cause, duplicates, keep-alives

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -67,8 +68,12 @@ func (c *tailConfig) flags(fs *flag.FlagSet, tail bool) {
 
 // options turns the command line into client options; an error is a usage
 // error (exit 2).
-func (c *tailConfig) options(e *env, now time.Time) ([]firehose.Option, error) {
-	b, err := c.src.Build(sourceflags.Env{Now: now, Getenv: e.getenv, Stderr: e.stderr})
+// -v logs go to logs (stderr, or through the status line's writer).
+func (c *tailConfig) options(e *env, now time.Time, logs io.Writer) ([]firehose.Option, error) {
+	if logs == nil {
+		logs = e.stderr
+	}
+	b, err := c.src.Build(sourceflags.Env{Now: now, Getenv: e.getenv, Stderr: logs})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +90,7 @@ func (c *tailConfig) options(e *env, now time.Time) ([]firehose.Option, error) {
 		return nil, fmt.Errorf("--output %q: want raw, pretty or meta", c.output)
 	}
 	if c.src.Verbose {
-		sourceflags.RouteGRPCLog(e.stderr)
+		sourceflags.RouteGRPCLog(logs)
 	}
 	return b.Options, nil
 }
@@ -117,11 +122,17 @@ func runTail(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return e.usageError("tail", fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	opts, err := c.options(e, time.Now())
+	var st *status
+	var logs io.Writer
+	if !c.quiet {
+		st = e.newStatus("tail")
+		logs = st.logWriter()
+	}
+	opts, err := c.options(e, time.Now(), logs)
 	if err != nil {
 		return e.usageError("tail", err.Error())
 	}
-	return e.tail(ctx, &c, opts)
+	return e.tail(ctx, &c, opts, st)
 }
 
 // errWrite is the cause recorded when stdout fails while the stream waits.
@@ -136,7 +147,8 @@ func stoppedByUs(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed))
 }
 
-func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) int {
+// tail runs the stream; st is nil with --quiet.
+func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, st *status) int {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if c.duration > 0 {
@@ -148,9 +160,7 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) i
 	if c.checkpoint != "" {
 		opts = append(opts, checkpointOptions(c.checkpoint, out)...)
 	}
-	var st *status
-	if !c.quiet {
-		st = e.newStatus("tail")
+	if st != nil {
 		opts = append(opts, firehose.WithErrorHook(st.logError))
 	}
 	client, err := firehose.New(opts...)

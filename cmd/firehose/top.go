@@ -44,7 +44,7 @@ func runTop(ctx context.Context, e *env, args []string) int {
 	if every <= 0 {
 		return e.usageError("top", fmt.Sprintf("--interval %v: want a positive duration such as 1s", every))
 	}
-	opts, err := c.options(e, time.Now())
+	opts, err := c.options(e, time.Now(), nil)
 	if err != nil {
 		return e.usageError("top", err.Error())
 	}
