@@ -62,7 +62,7 @@ func (c *tailConfig) flags(fs *flag.FlagSet, tail bool) {
 			"meta (one JSON object a line: source, partitions, id, timestamp, type and the event)")
 	}
 	fs.Int64Var(&c.count, "count", 0, "exit after `N` events (default: no limit)")
-	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after this long (default: no limit)")
+	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no status line and no error log on stderr (fatal errors are still printed)")
 }
 

@@ -34,7 +34,7 @@ func runTop(ctx context.Context, e *env, args []string) int {
 	c.flags(fs, false)
 	receivers := fs.Int("receivers", 0, "cisco: run `N` receivers in parallel, each on its share of the partitions (see 'firehose plan N')")
 	var every time.Duration
-	sourceflags.Duration(fs, &every, "interval", time.Second, "refresh this often")
+	sourceflags.Duration(fs, &every, "interval", time.Second, "refresh every `D`")
 	if code := e.parseFlags(fs, args); code >= 0 {
 		return code
 	}

@@ -88,7 +88,7 @@ func Register(fs *flag.FlagSet) *Flags {
 		"octave: the session host (https://octave-ws.sierrawireless.io): POST {URL}/session, then {URL}/session/{id}/ws\n"+
 		"callevents: the PBX (port 9443 unless given): POST {URL}/ws/v1/firehose/login, then {URL}/ws/v1/firehose/callEvents\n"+
 		"(http:// means a plain ws:// socket)")
-	Duration(fs, &f.IdleTimeout, "idle-timeout", 0, "reconnect after this much silence (default 45s)")
+	Duration(fs, &f.IdleTimeout, "idle-timeout", 0, "reconnect after `D` of silence, a duration such as 45s (default 45s)")
 	fs.StringVar(&f.CA, "ca", "", "trust the PEM certificates in `FILE` (a private or mock TLS server)")
 	fs.IntVar(&f.RetryLimit, "retry-limit", 0, "give up after `N` failed connection attempts in a row (default 0: never)")
 	fs.BoolVar(&f.Verbose, "v", false, "log connects, reconnects, drops and gaps on stderr (and grpc-go's own log)")
@@ -108,7 +108,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.Var(&f.streams, "stream", "octave: a stream to consume, by `ID_OR_PATH` (s…, or a path starting with /); repeat for more (required)")
 	fs.StringVar(&f.rest, "rest-endpoint", "", "octave: the REST host `URL` for --gap-fill (default https://octave-api.sierrawireless.io; /v5.0/{company}/event/… is appended)")
 	fs.BoolVar(&f.gapFill, "gap-fill", false, "octave: back-fill what a reconnect missed over REST (default: each reconnect is a reported gap)")
-	Duration(fs, &f.heartbeat, "heartbeat", 10*time.Second, "octave: send a heartbeat and a ping this often")
+	Duration(fs, &f.heartbeat, "heartbeat", 10*time.Second, "octave: send a heartbeat and a ping every `D`")
 
 	// callevents
 	fs.StringVar(&f.username, "username", "", "callevents: the login's `USER` (required)")

@@ -96,7 +96,7 @@ type runFlags struct {
 
 func (r *runFlags) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&r.count, "count", 0, "exit after `N` events (default: no limit)")
-	sourceflags.Duration(fs, &r.duration, "duration", 0, "exit after this long (default: no limit)")
+	sourceflags.Duration(fs, &r.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
 	fs.BoolVar(&r.quiet, "quiet", false, "no status line on stderr")
 }
 

@@ -74,7 +74,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.batch, "batch", pgfirehose.DefaultBatchSize, "commit after `N` events")
 	fs.DurationVar(&c.batchWait, "batch-wait", pgfirehose.DefaultBatchWait, "commit at least this often (the checkpoint interval)")
 	fs.Int64Var(&c.count, "count", 0, "exit after `N` events (default: no limit)")
-	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after this long (default: no limit)")
+	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no status line on stderr")
 }
 
