@@ -1,8 +1,12 @@
-// Package firehose consumes event firehoses — first of all the Cisco Spaces
-// Partner Firehose — over any of its three pull channels: a long-lived HTTP
-// GET streaming NDJSON (HTTP/1.1 or HTTP/2), a WebSocket with one JSON event
-// per message, and a gRPC server stream. Whatever the channel, the caller gets
-// the same Event, the same guarantees and the same knobs.
+// Package firehose consumes event firehoses without losing, repeating or
+// hanging. Every firehose is a Source behind one engine (see Source and
+// WithSource): the Cisco Spaces Partner Firehose over any of its three pull
+// channels — a long-lived HTTP GET streaming NDJSON (HTTP/1.1 or HTTP/2), a
+// WebSocket with one JSON event per message, and a gRPC server stream — is
+// built in; Sierra Wireless Octave (package octave) and QVoice/fonoUC call
+// events (package callevents) plug in through the same public seam, as can a
+// firehose of your own. Whatever the source, the caller gets the same Event,
+// the same guarantees and the same knobs.
 //
 //	c, err := firehose.New(
 //		firehose.WithAPIKey(os.Getenv("FIREHOSE_API_KEY")),
@@ -41,7 +45,12 @@
 //     resume point is the configured start or, for a live start, the moment
 //     the first connection opened (the server's Date header) minus the margin.
 //     A resume point older than the replay window (default 55 min) is clamped
-//     and reported as a possible gap (Stats.Gaps, the logger, WithErrorHook).
+//     and reported as a possible gap: a *GapError (errors.Is(err, ErrGap)) in
+//     Stats.Gaps and Stats.GapsBy, the logger and WithErrorHook. The resume
+//     point never passes the local clock plus DefaultClockSkew, whatever the
+//     timestamps say. Sources that cannot replay by timestamp declare it
+//     (Resume): one that cannot replay at all reports every reconnect as a
+//     gap with its downtime.
 //   - Never hands the same event twice within the duplicate window: a bounded
 //     window (default 262,144 events per receiver) of 64-bit fingerprints of
 //     (recordUid, recordTimestamp), kept across reconnects.
@@ -55,8 +64,9 @@
 //   - Never hammers a server that said 429: Retry-After is honoured (capped at
 //     5 min), else exponential backoff with a 5 s floor. Server errors and
 //     network errors back off exponentially with jitter (250 ms to 30 s by
-//     default), never give up unless told (WithRetryLimit), and start over as
-//     soon as a connection delivers new events.
+//     default), never give up unless told (WithRetryLimit), and start over
+//     after a connection that delivered events for DefaultHealthyAfter; two
+//     attempts are never closer than the initial backoff.
 //
 // Events are delivered in the order received, per connection; with several
 // receivers, handlers for different receivers run concurrently. Delivery is

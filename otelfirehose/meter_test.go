@@ -235,12 +235,15 @@ func TestLiveConsumerMatchesStats(t *testing.T) {
 	done := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- c.Run(ctx, m.WrapHandler(func(context.Context, *firehose.Event) error {
+		// done closes after the wrapper has observed the last event.
+		wrapped := m.WrapHandler(func(context.Context, *firehose.Event) error { return nil })
+		errc <- c.Run(ctx, func(ctx context.Context, ev *firehose.Event) error {
+			err := wrapped(ctx, ev)
 			if n.Add(1) == all {
 				close(done)
 			}
-			return nil
-		}))
+			return err
+		})
 	}()
 	select {
 	case <-done:
