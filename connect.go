@@ -234,8 +234,9 @@ func (s *stream) delay(err error) time.Duration {
 			// Never less than the floor a 429 without the header gets, so a
 			// "Retry-After: 0" (or a date in the past) cannot make a hot loop.
 			return min(max(se.RetryAfter, d, DefaultRateLimitFloor), DefaultRetryAfterCap)
-		case se.retryAfterSet:
-			// A 503 that says how long: as long as it says, capped.
+		case se.retryAfterSet || se.RetryAfter > 0:
+			// A 503 that says how long (a source may set RetryAfter itself):
+			// as long as it says, capped.
 			return min(max(se.RetryAfter, d), DefaultRetryAfterCap)
 		}
 	}

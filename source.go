@@ -209,3 +209,16 @@ func WithSource(spec SourceSpec) Option {
 		return nil
 	}
 }
+
+// OptionError is an Option that makes New fail with err. A source package's
+// option constructor uses it when its own configuration is invalid
+// (octave.Source with no company), so the mistake surfaces from New, as every
+// other bad option does, rather than from the first Open.
+func OptionError(err error) Option {
+	return func(*config) error {
+		if err == nil {
+			return errorf("OptionError(nil)")
+		}
+		return err
+	}
+}
