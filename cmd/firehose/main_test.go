@@ -458,5 +458,13 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(r.stdout, "http:") || !strings.Contains(r.stdout, "verdict:            every event exactly once, none lost") {
 		t.Errorf("demo output lacks the http verdict:\n%s", r.stdout)
 	}
+	for _, want := range []string{
+		"octave: ", "verdict:            every event exactly once, none lost: gap-fill closed the gap",
+		"callevents: ", "possible gaps:      1 (no_replay 1)", "verdict:            every published event exactly once; the reconnect reported as a typed gap",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
 	t.Logf("demo output:\n%s", r.stdout)
 }

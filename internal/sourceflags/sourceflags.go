@@ -361,3 +361,9 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// trimSource drops a source package's own prefix ("octave: ") from an
+// error's text.
+func trimSource(err error, prefix string) string {
+	return strings.TrimPrefix(err.Error(), prefix)
+}
