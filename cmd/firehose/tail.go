@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/firehose-go/firehose"
@@ -106,12 +105,6 @@ func checkpointOptions(path string, out *output) []firehose.Option {
 	}
 }
 
-// isNotBuilt reports whether err says the chosen transport is not compiled
-// into this binary. The library has no sentinel for it (yet): match its text.
-func isNotBuilt(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "not built")
-}
-
 func runTail(ctx context.Context, e *env, args []string) int {
 	var c tailConfig
 	fs := e.newFlagSet("tail", "[flags]", tailAbout)
@@ -201,9 +194,6 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, s
 		return exitFatal
 	case err == nil:
 		return exitOK
-	case isNotBuilt(err):
-		fmt.Fprintf(e.stderr, "firehose tail: transport %s is not available in this build (%s)\n", c.built.Transport, cleanError(err))
-		return exitUsage
 	case !connected && (stoppedByUs(ctx, err) || errors.Is(err, firehose.ErrRetryLimit)):
 		fmt.Fprintf(e.stderr, "firehose tail: never connected: %s\n", cleanError(err))
 		return exitNeverConnected

@@ -119,9 +119,6 @@ loop:
 	switch {
 	case err == nil:
 		return exitOK
-	case isNotBuilt(err):
-		fmt.Fprintf(e.stderr, "firehose top: transport %s is not available in this build (%s)\n", c.built.Transport, cleanError(err))
-		return exitUsage
 	case stoppedByUs(ctx, err):
 		return exitOK // q, --count, --duration, SIGINT or SIGTERM
 	}
