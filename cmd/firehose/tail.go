@@ -226,8 +226,8 @@ func (e *env) pump(ctx context.Context, client *firehose.Client, out *output, c 
 		}
 		return nil
 	})
-	if errors.Is(context.Cause(ctx), errCountReached) {
-		return nil
+	if errors.Is(context.Cause(ctx), errCountReached) && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil // the count was reached, and nothing else went wrong (a failed final save would)
 	}
 	return err
 }
