@@ -199,13 +199,6 @@ func (w *Window) Seen(fp uint64, ts int64) bool {
 	if w.head == len(w.ring) {
 		w.head = 0
 	}
-	if w.n == len(w.ring) {
-		// The next insertion evicts ring[head]: start loading its home
-		// slot now, an event ahead, so that the next call waits for one
-		// cache miss (its own lookup's) instead of two.
-		h, _ := w.hash(w.ring[w.head].fp)
-		prefetch(&w.table[h])
-	}
 	return false
 }
 
