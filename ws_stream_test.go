@@ -25,6 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/firehose-go/firehose/firehosetest"
+	"github.com/firehose-go/firehose/wsclient"
 )
 
 // Unit tests of the WebSocket conn against small gorilla servers, and the
@@ -177,9 +178,8 @@ func TestWSBufferReuse(t *testing.T) {
 			t.Fatalf("%q, %v; want %q", g, err, w)
 		}
 	}
-	if cap(c.buf) > wsKeepBuffer {
-		t.Fatalf("a buffer of %d bytes kept after a large message", cap(c.buf))
-	}
+	// That the large message's buffer is let go is wsclient's, tested there
+	// (TestBufferLetGo).
 }
 
 func TestWSCloses(t *testing.T) {
@@ -321,14 +321,15 @@ func TestWSCloseWaitIsBounded(t *testing.T) {
 	release := make(chan struct{})
 	srv := wsScriptServer(t, func(ws *websocket.Conn, _ *http.Request) { <-release }) // reads nothing
 	defer close(release)
-	c := wsDial(t, wsTestConfig(t, srv.URL, WithIdleTimeout(200*time.Millisecond)))
+	cfg := wsTestConfig(t, srv.URL, WithIdleTimeout(200*time.Millisecond))
+	c := wsDial(t, cfg)
 	t0 := time.Now()
 	c.Close()
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Fatalf("close took %v", d)
 	}
-	if c.closeWait != 50*time.Millisecond {
-		t.Fatalf("close wait %v, want idle/4", c.closeWait)
+	if tr, _ := newWSConnector(cfg); tr.opts.CloseWait != 50*time.Millisecond {
+		t.Fatalf("close wait %v, want idle/4", tr.opts.CloseWait)
 	}
 }
 
@@ -386,18 +387,22 @@ func TestWSHandshakeCancel(t *testing.T) {
 	}
 }
 
-// TestWSDialerSetup: proxy, own TLS clone with http/1.1 only, compression.
+// TestWSDialerSetup: proxy, the user's TLS config (wsclient clones it and
+// offers http/1.1 only: its TestTLS, and TestWSTLS here), compression, lines
+// of at most the max event size with no hard cap, pings every idle/3, no
+// close handshake after an idle timeout.
 func TestWSDialerSetup(t *testing.T) {
 	shared := &tls.Config{NextProtos: []string{"h2", "http/1.1"}} // as net/http leaves a shared config
-	cfg := wsTestConfig(t, "https://example.invalid", WithCompression(true), WithTLSConfig(shared))
-	tr, err := newWSConnector(cfg)
+	cfg := wsTestConfig(t, "https://example.invalid", WithCompression(true), WithTLSConfig(shared), WithIdleTimeout(3*time.Second))
+	w, err := newWSConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := tr
-	if w.base.Scheme != "wss" || w.dialer.Proxy == nil || !w.dialer.EnableCompression || w.dialer.TLSClientConfig == cfg.tlsConfig ||
-		strings.Join(w.dialer.TLSClientConfig.NextProtos, ",") != "http/1.1" {
-		t.Fatalf("dialer %+v", w.dialer)
+	o := w.opts
+	if w.base.Scheme != "wss" || o.Proxy == nil || !o.Compression || o.TLSConfig != cfg.tlsConfig || o.Split != wsclient.Lines ||
+		o.MaxUnit != cfg.maxEvent || o.ReadLimit >= 0 || o.PingEvery != time.Second || o.PongWait != 0 || o.OnPong != nil ||
+		!o.Abrupt(fmt.Errorf("x: %w", ErrIdleTimeout)) || o.Abrupt(errCallerDone) || o.Header.Get("X-API-Key") != "k3y" {
+		t.Fatalf("options %+v", o)
 	}
 	if strings.Join(cfg.tlsConfig.NextProtos, ",") != "h2,http/1.1" {
 		t.Fatal("the user's TLS config was modified")
@@ -439,9 +444,8 @@ func TestWSLineLimits(t *testing.T) {
 			t.Fatalf("frame %d: %q, %v; want %q", i, g, err, w)
 		}
 	}
-	if cap(c.buf) > max+2 {
-		t.Fatalf("buffer of %d bytes for lines of at most %d", cap(c.buf), max)
-	}
+	// The buffer's bound (max+2 bytes) is wsclient's, tested there
+	// (TestLineLimits).
 }
 
 // wsFrame frames one server message.
@@ -507,6 +511,7 @@ func FuzzWSLines(f *testing.F) {
 		cfg := defaultConfig()
 		cfg.dial = func(context.Context, string, string) (net.Conn, error) { return rc, nil }
 		cfg.endpoint, _ = url.Parse("http://fuzz.invalid" + EventsPath)
+		cfg.maxEvent = max
 		tr, _ := newWSConnector(cfg)
 		cn, err := tr.Connect(context.Background(), ConnectRequest{Range: AllPartitions})
 		if err != nil {
@@ -514,7 +519,6 @@ func FuzzWSLines(f *testing.F) {
 		}
 		c := cn.(*wsConn)
 		defer c.Close()
-		c.max = max
 		var gotten []string
 		for {
 			var fr Frame
@@ -696,10 +700,22 @@ func wsBenchStream(b *testing.B, rc *wsReplayConn, dedupeCap int, compress bool)
 }
 
 // wsReadMessageConn is the alternative read strategy: gorilla's ReadMessage,
-// a fresh buffer per message.
+// a fresh buffer per message, on a gorilla conn of its own over rc.
 type wsReadMessageConn struct {
-	*wsConn
+	ws  *websocket.Conn
+	max int
 }
+
+func newWSReadMessageConn(b *testing.B, rc *wsReplayConn, max int) wsReadMessageConn {
+	d := websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return rc, nil }}
+	ws, _, err := d.Dial("ws://bench.invalid/", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return wsReadMessageConn{ws: ws, max: max}
+}
+
+func (c wsReadMessageConn) Close() error { return c.ws.Close() }
 
 func (c wsReadMessageConn) Next(f *Frame) error {
 	typ, p, err := c.ws.ReadMessage()
@@ -716,7 +732,7 @@ func (c wsReadMessageConn) Next(f *Frame) error {
 	return scanJSON(f, p)
 }
 
-func wsRunPipeline(b *testing.B, s *stream, rc *wsReplayConn, c *wsConn, perEvent float64) {
+func wsRunPipeline(b *testing.B, s *stream, rc *wsReplayConn, c Conn, perEvent float64) {
 	ctx := context.Background()
 	b.SetBytes(int64(perEvent))
 	b.ReportAllocs()
@@ -753,7 +769,13 @@ func BenchmarkWSPipeline(b *testing.B) {
 			rc := &wsReplayConn{lap: lap, uids: uids}
 			s, c := wsBenchStream(b, rc, DefaultDedupeCapacity, false)
 			if mode == "ReadMessage" {
-				s.cur.c = wsReadMessageConn{c}
+				rc.Close()
+				c.Close()
+				rc = &wsReplayConn{lap: lap, uids: uids}
+				rm := newWSReadMessageConn(b, rc, s.cfg.maxEvent)
+				s.cur.c = rm
+				wsRunPipeline(b, s, rc, rm, per)
+				return
 			}
 			wsRunPipeline(b, s, rc, c, per)
 		})

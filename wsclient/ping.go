@@ -82,7 +82,11 @@ func (c *Conn) pinger() {
 		if wait > 0 {
 			t, p = c.tracked.now(), c.pongs.Load()
 		}
-		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(every))
+		// gorilla makes a timed-out control write fatal for every later
+		// write (writeFatal): a ping deadline as short as a fast PingEvery,
+		// behind a busy writer or a full send buffer, would kill WriteText.
+		// So a ping may wait as long as a write may.
+		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(max(every, c.o.WriteTimeout)))
 		if err == nil {
 			if wait > 0 && !pending {
 				pending, sentAt, pongsAt = true, t, p

@@ -54,8 +54,13 @@ func TestWriteTextBesideNext(t *testing.T) {
 	}
 	wg.Wait()
 	last := map[string]int{}
-	for range writers * perWriter {
-		m := <-received
+	for k := range writers * perWriter {
+		var m string
+		select {
+		case m = <-received:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the server received %d of %d messages", k, writers*perWriter)
+		}
 		w, i, _ := cut(m)
 		if n, ok := last[w]; ok && i != n+1 || !ok && i != 0 {
 			t.Fatalf("writer %s: message %d after %d", w, i, n)

@@ -21,7 +21,13 @@ middle of a line, a duplicate burst, a 429 with Retry-After, a 500, a malformed
 and an oversized line, a stalled connection), tail it from the start of its log,
 and check the outcome against the log: every event exactly once, none lost.
 Each transport this build has runs as its own section. Then a consumer with a
-checkpoint file is stopped and restarted twice: nothing may repeat.`
+checkpoint file is stopped and restarted twice: nothing may repeat.
+
+Two more sections run the other sources on their own mocks: Octave (a socket
+dropped mid-flow, the gap it leaves back-filled over REST: nothing lost,
+nothing twice) and call events (a socket dropped: the firehose cannot replay,
+so the reconnect is reported as a typed gap, and what the server re-sends is
+not delivered twice).`
 
 // The demo's shape: small enough to finish in a few seconds, large enough to
 // cross every fault.
@@ -104,7 +110,10 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		}
 		wg.Go(func() { results[i] = demoSection(ctx, t, *seed, logger) })
 	}
+	var others []*sourceResult
+	wg.Go(func() { others = append(others, demoOctave(ctx)) })
 	wg.Wait()
+	others = append(others, demoCallEvents(ctx))
 	code, ran := exitOK, 0
 	for _, r := range results {
 		r.print(e.stdout)
@@ -119,6 +128,12 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "firehose demo: no transport is available in this build")
 		return exitFatal
+	}
+	for _, r := range others {
+		r.print(e.stdout)
+		if !r.ok() {
+			code = exitFatal
+		}
 	}
 	if !demoRestart(ctx, e.stdout) {
 		code = exitFatal

@@ -1,11 +1,13 @@
-// Command firehose tails a Cisco Spaces Partner Firehose, serves a local mock
-// of one, and shows the library's delivery guarantees end to end.
+// Command firehose tails a firehose (Cisco Spaces, Sierra Wireless Octave,
+// QVoice call events), serves a local mock of Cisco's, and shows the
+// library's delivery guarantees end to end.
 //
 //	firehose tail --key KEY                 print every event as one JSON line
 //	firehose mock                           serve a mock firehose on 127.0.0.1:8080
 //	firehose demo                           no key, no network: see it survive faults
 //	firehose plan N                         the partition ranges of N receivers
 //	firehose top --key KEY                  watch the flow, receivers, lag and reconnects live
+//	firehose version                        the module version and VCS revision
 //
 // Run "firehose help" or "firehose COMMAND -h" for the flags.
 package main
@@ -18,7 +20,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
 // Exit codes.
@@ -26,12 +31,18 @@ const (
 	exitOK    = 0
 	exitFatal = 1 // a fatal error: a wrong key, a refused channel, a write error
 	exitUsage = 2 // bad flags, an unknown subcommand, a feature not in this build
+	// exitNeverConnected: tail stopped (--duration, a signal, --retry-limit)
+	// without ever having connected; stderr says why the attempts failed.
+	exitNeverConnected = 3
 )
 
 func main() {
 	// A closed stdout (firehose tail | head) must surface as EPIPE from Write,
 	// so tail can exit quietly, rather than kill the process with SIGPIPE.
 	signal.Ignore(syscall.SIGPIPE)
+	// grpc-go's own logger: silent unless -v routes it to stderr. Only the
+	// CLI process installs it; the library installs nothing global.
+	sourceflags.InstallGRPCLog()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -42,7 +53,9 @@ func main() {
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	stderrTTY      bool // redraw the status line in place
+	stderrTTY      bool       // stderr is a terminal
+	sameTerminal   bool       // stdout is that same terminal: no redraw in place
+	termWidth      func() int // stderr's columns (0: unknown)
 }
 
 // command is one subcommand.
@@ -60,6 +73,7 @@ func commands() []command {
 		{"plan", "print the partition ranges of N receivers", runPlan},
 		{"bench", "measure the SDK against the raw transport and a naive client", runBench},
 		{"top", "watch a firehose live: flow by type, receivers, lag, reconnects", runTop},
+		{"version", "print the module version and VCS revision", runVersion},
 	}
 }
 
@@ -67,6 +81,16 @@ func commands() []command {
 // returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, stderrTTY: isTerminal(stderr)}
+	if e.stderrTTY {
+		e.sameTerminal = sameFile(stdout, stderr)
+		f := stderr.(*os.File)
+		e.termWidth = func() int {
+			if w, _, err := windowSize(int(f.Fd())); err == nil {
+				return w
+			}
+			return 0
+		}
+	}
 	return e.dispatch(ctx, args)
 }
 
@@ -88,6 +112,7 @@ func (e *env) dispatch(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 		e.usage(e.stdout)
+		e.helpAll(ctx)
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -107,7 +132,33 @@ func (e *env) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'firehose COMMAND -h' for the flags of a command.")
+	fmt.Fprintln(w, "Run 'firehose COMMAND -h' for the flags of a command, 'firehose help' for all of them.")
+}
+
+// helpText is the end of 'firehose help': what applies to every command.
+const helpText = `Exit codes:
+  0  done: --count reached, --duration over, SIGINT or SIGTERM, or a reader that went away (| head)
+  1  a fatal error: a wrong key, a refused channel, an untrusted certificate, a write error
+  2  bad flags or an unknown command
+  3  tail stopped (--duration, a signal, --retry-limit) without ever having connected;
+     stderr says why the attempts failed
+
+Environment (a flag given wins):
+  FIREHOSE_API_KEY     cisco: --key
+  FIREHOSE_ENDPOINT    cisco: --endpoint
+  FIREHOSE_TRANSPORT   cisco: --transport
+  OCTAVE_TOKEN         octave: --token
+  CALLEVENTS_PASSWORD  callevents: --password
+`
+
+// helpAll prints every command's usage and flags, then the exit codes and
+// the environment.
+func (e *env) helpAll(ctx context.Context) {
+	for _, c := range commands() {
+		fmt.Fprintf(e.stdout, "\n%s\n\n", strings.Repeat("-", 72))
+		c.run(ctx, e, []string{"-h"})
+	}
+	fmt.Fprintf(e.stdout, "\n%s\n\n%s", strings.Repeat("-", 72), helpText)
 }
 
 // newFlagSet makes a subcommand's flag set: errors are returned, not printed
@@ -152,6 +203,19 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) int {
 func (e *env) usageError(cmd, msg string) int {
 	fmt.Fprintf(e.stderr, "firehose %s: %s (see 'firehose %s -h')\n", cmd, msg, cmd)
 	return exitUsage
+}
+
+// sameFile reports whether a and b are the same open file (stdout and
+// stderr on one terminal).
+func sameFile(a, b io.Writer) bool {
+	fa, ok1 := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok1 || !ok2 {
+		return false
+	}
+	ia, err1 := fa.Stat()
+	ib, err2 := fb.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }
 
 // isTerminal reports whether w is a character device (a terminal), without a

@@ -123,7 +123,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no key", []string{"tail"}, "no API key"},
 		{"endpoint and region", []string{"tail", "--key", testKey, "--endpoint", "http://127.0.0.1:1", "--region", "eu"}, "mutually exclusive"},
 		{"bad region", []string{"tail", "--key", testKey, "--region", "us"}, "region"},
-		{"bad endpoint scheme", []string{"tail", "--key", testKey, "--endpoint", "ftp://127.0.0.1"}, "scheme"},
+		{"bad endpoint scheme", []string{"tail", "--key", testKey, "--endpoint", "ftp://127.0.0.1"}, "want a URL such as"},
 		{"partitions and receiver", []string{"tail", "--key", testKey, "--partitions", "1-3", "--receiver", "0/4"}, "mutually exclusive"},
 		{"bad partitions", []string{"tail", "--key", testKey, "--partitions", "0-13"}, "partition"},
 		{"bad receiver", []string{"tail", "--key", testKey, "--receiver", "4/4"}, "receiver"},
@@ -171,46 +171,6 @@ func TestHelp(t *testing.T) {
 	}
 	r := runWith(t.Context(), t, map[string]string{"FIREHOSE_API_KEY": testKey}, nil, "tail", "-h")
 	assertNoKey(t, r)
-}
-
-func TestParseFrom(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr string
-	}{
-		{"", 0, ""},
-		{"0", 0, ""},
-		{"1777636800000", 1777636800000, ""},
-		{" 1777636800000 ", 1777636800000, ""},
-		{"10m", now.Add(-10 * time.Minute).UnixMilli(), ""},
-		{"1h30m", now.Add(-90 * time.Minute).UnixMilli(), ""},
-		{"1.5s", now.Add(-1500 * time.Millisecond).UnixMilli(), ""},
-		{"2026-05-01T11:50:00Z", now.Add(-10 * time.Minute).UnixMilli(), ""},
-		{"2026-05-01T13:50:00.250+02:00", now.Add(-10*time.Minute + 250*time.Millisecond).UnixMilli(), ""},
-		{"1777636800", 0, "looks like seconds"},
-		{"-5", 0, "milliseconds"},
-		{"-10m", 0, "positive duration"},
-		{"0s", 0, "positive duration"},
-		{"2026-05-02T12:00:00Z", 0, "future"},
-		{"1777723200000", 0, "future"},
-		{"1969-12-31T23:00:00Z", 0, "1970"},
-		{"yesterday", 0, "want epoch milliseconds"},
-		{"2026-05-01", 0, "want epoch milliseconds"},
-	}
-	for _, tt := range tests {
-		got, err := parseFrom(tt.in, now)
-		switch {
-		case tt.wantErr != "":
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseFrom(%q) = %d, %v; want an error mentioning %q", tt.in, got, err, tt.wantErr)
-			}
-		case err != nil || got != tt.want:
-			t.Errorf("parseFrom(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
-		}
-	}
 }
 
 // logStart is a --from that replays srv's whole log.
@@ -497,6 +457,14 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "http:") || !strings.Contains(r.stdout, "verdict:            every event exactly once, none lost") {
 		t.Errorf("demo output lacks the http verdict:\n%s", r.stdout)
+	}
+	for _, want := range []string{
+		"octave: ", "verdict:            every event exactly once, none lost: gap-fill closed the gap",
+		"callevents: ", "possible gaps:      1 (no_replay 1)", "verdict:            every published event exactly once; the reconnect reported as a typed gap",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
 	}
 	t.Logf("demo output:\n%s", r.stdout)
 }

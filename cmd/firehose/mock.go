@@ -17,7 +17,15 @@ import (
 const mockAbout = `Serve a mock Cisco Spaces Partner Firehose (HTTP NDJSON, WebSocket and gRPC) until
 SIGINT or SIGTERM. Its event log is deterministic: the same seed, history and
 rate give the same events. Faults can be switched on to watch a client cope.
-It listens on loopback unless --addr names another address.`
+It listens on loopback unless --addr names another address (then anyone who
+can reach it can read it: a warning goes to stderr).
+
+A client resumes a cut connection from its watermark less the replay margin
+(10 s). Cuts closer than margin x rate events apart (10 s x --rate: 100 events
+at the default 10/s) only ever replay what was already delivered: the client
+halves its margin and reports a possible gap (README "Limits worth knowing").
+So --chaos N and --cut-every N with N below 10 x --rate report real gaps;
+at or above it, a client must deliver every event exactly once.`
 
 // mockScriptLen is how many connection attempts the per-connection fault
 // flags cover; later attempts are served without faults.
@@ -51,9 +59,10 @@ func (c *mockConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.tls, "tls", false, "serve HTTPS with a self-signed certificate (written to a file for tail --ca)")
 	fs.BoolVar(&c.http2, "http2", false, "offer HTTP/2 (implies --tls)")
 	fs.BoolVar(&c.unknown, "unknown-types", false, "mix events of a type the client does not know into the log")
-	fs.IntVar(&c.cutEvery, "cut-every", 0, "cut every connection in the middle of a line after `N` events")
+	fs.IntVar(&c.cutEvery, "cut-every", 0, "cut every connection in the middle of a line after `N` events\n(N below 10 x --rate exceeds the replay margin: the client reports gaps)")
 	fs.IntVar(&c.duplicates, "duplicates", 0, "on every connection, re-send the last `K` events once (at the cut, or after K events)")
-	fs.IntVar(&c.chaos, "chaos", 0, "give every connection a random fault around every `N` events (cuts, duplicates, malformed lines)")
+	fs.IntVar(&c.chaos, "chaos", 0, "give every connection a random fault around every `N` events (cuts, duplicates, malformed lines)\n"+
+		"(N below 10 x --rate, 100 at the default rate, exceeds the replay margin: the client reports real gaps)")
 	fs.IntVar(&c.statusFirst, "status-first", 0, "refuse the first connection attempt with this HTTP status `CODE`")
 	fs.IntVar(&c.retryAfter, "retry-after", 0, "with --status-first, send Retry-After: `S` seconds")
 }
@@ -107,6 +116,31 @@ func (c *mockConfig) options() ([]firehosetest.Option, error) {
 	return opts, nil
 }
 
+// marginEvents is how many events the client's default replay margin
+// covers at the mock's rate: cuts closer than that report gaps.
+func (c *mockConfig) marginEvents() int {
+	return int(10 * c.rate)
+}
+
+// warnings says what in the command line deserves a second look.
+func (c *mockConfig) warnings() []string {
+	var out []string
+	host, _, _ := net.SplitHostPort(c.addr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		out = append(out, fmt.Sprintf("--addr %s is not loopback: anyone who can reach this host can read the mock (and see the keys clients send)", c.addr))
+	}
+	m := c.marginEvents()
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"--chaos", c.chaos}, {"--cut-every", c.cutEvery}} {
+		if f.n > 0 && f.n < m {
+			out = append(out, fmt.Sprintf("%s %d cuts more often than the replay margin covers (10 s x %g events/s = %d events): clients will report real gaps", f.name, f.n, c.rate, m))
+		}
+	}
+	return out
+}
+
 // script is the fault plan of the first connection attempts.
 func (c *mockConfig) script() []firehosetest.Conn {
 	var s []firehosetest.Conn
@@ -144,6 +178,9 @@ func runMock(ctx context.Context, e *env, args []string) int {
 	opts, err := c.options()
 	if err != nil {
 		return e.usageError("mock", err.Error())
+	}
+	for _, w := range c.warnings() {
+		fmt.Fprintf(e.stderr, "firehose mock: warning: %s\n", w)
 	}
 	srv, err := startMock(c.addr, opts)
 	if err != nil {

@@ -22,6 +22,7 @@ const flushEvery = 100 * time.Millisecond
 // events at once, and a full buffer flushes itself.
 type output struct {
 	mu  sync.Mutex
+	raw io.Writer
 	w   *bufio.Writer
 	err error // the first write error, sticky
 
@@ -33,20 +34,27 @@ type output struct {
 // flush fails while the writer is idle (the delivery loop may be blocked
 // waiting for the next event and would not notice).
 func newOutput(w io.Writer, onErr func(error)) *output {
-	o := &output{w: bufio.NewWriterSize(w, outputBuffer), stop: make(chan struct{}), done: make(chan struct{})}
+	o := &output{raw: w, w: bufio.NewWriterSize(w, outputBuffer), stop: make(chan struct{}), done: make(chan struct{})}
 	go o.flusher(onErr)
 	return o
 }
 
-// writeLine writes line and a newline.
+// writeLine writes line and a newline. Lines are never split between two
+// writes to the underlying writer: a status line on the same terminal can
+// only ever land between whole events.
 func (o *output) writeLine(line []byte) error {
 	o.mu.Lock()
-	if o.err == nil {
-		if _, err := o.w.Write(line); err != nil {
-			o.err = err
-		} else if err := o.w.WriteByte('\n'); err != nil {
-			o.err = err
-		}
+	if o.err == nil && len(line)+1 > o.w.Available() && o.w.Buffered() > 0 {
+		o.err = o.w.Flush()
+	}
+	switch {
+	case o.err != nil:
+	case len(line)+1 > o.w.Available():
+		// Larger than the buffer: one write of its own.
+		_, o.err = o.raw.Write(append(line[:len(line):len(line)], '\n'))
+	default:
+		o.w.Write(line) // fits: cannot fail
+		o.w.WriteByte('\n')
 	}
 	err := o.err
 	o.mu.Unlock()

@@ -27,7 +27,11 @@ func runPlan(_ context.Context, e *env, args []string) int {
 		return e.usageError("plan", err.Error())
 	}
 	for i, r := range plan {
-		fmt.Fprintf(e.stdout, "receiver %d: partitions %s\n", i, r)
+		if r.Min == r.Max {
+			fmt.Fprintf(e.stdout, "receiver %d: partition %d\n", i, r.Min)
+		} else {
+			fmt.Fprintf(e.stdout, "receiver %d: partitions %s\n", i, r)
+		}
 	}
 	return exitOK
 }

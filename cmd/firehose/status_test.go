@@ -12,24 +12,45 @@ import (
 
 func TestStatusLine(t *testing.T) {
 	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.Local)
 	st := firehose.Stats{
+		State: firehose.StateConnected, Failures: 1,
 		Events: 1234, Duplicates: 5, KeepAlives: 7, Malformed: 1, Oversized: 1,
 		Reconnects: map[firehose.Cause]int64{firehose.CauseNetwork: 2, firehose.CauseIdle: 1},
-		LastEvent:  1, Lag: 1234 * time.Millisecond,
+		Gaps:       3, GapsBy: map[firehose.GapReason]int64{firehose.GapClamped: 1, firehose.GapNoReplay: 2},
+		LastEvent: 1, Lag: 1234 * time.Millisecond,
 		LastError: strings.Repeat("x", 200),
 	}
-	got := statusLine(st, 99.6, false)
-	for _, want := range []string{"100 events/s", "1234 events", "5 duplicates dropped", "7 keep-alives", "2 bad lines dropped",
-		"3 reconnects (idle 1, network 2)", "lag 1.2s", "last error: xxx"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("statusLine = %q, want it to contain %q", got, want)
+	got := statusLine(st, 99.6, false, now, 0)
+	want := "connected, 1 failed attempt, 1234 events, 100 events/s, lag 1.2s, 3 possible gaps (clamped 1, no_replay 2), " +
+		"3 reconnects (idle 1, network 2), 5 duplicates dropped, 7 keep-alives, 2 bad frames dropped"
+	if got != want {
+		t.Errorf("statusLine =\n%q\nwant\n%q", got, want)
+	}
+	if strings.Contains(got, "xxx") {
+		t.Error("the status line carries the last error: it is logged on a line of its own")
+	}
+	// Narrow terminals: whole fields are left out, the most important kept.
+	for _, w := range []int{80, 40, 20, 5} {
+		got := statusLine(st, 99.6, false, now, w)
+		if n := len([]rune(got)); n > w {
+			t.Errorf("width %d: %d runes: %q", w, n, got)
+		}
+		if w >= 40 && !strings.HasPrefix(got, "connected, 1 failed attempt") {
+			t.Errorf("width %d: %q, want the state first", w, got)
 		}
 	}
-	if len(got) > 250 {
-		t.Errorf("statusLine is %d bytes long: the error is not trimmed", len(got))
+	if got := statusLine(firehose.Stats{Events: 1, KeepAlives: 1}, 1, true, now, 0); got != "1 event, 0 duplicates dropped, 1 keep-alive" {
+		t.Errorf("final statusLine = %q, want singulars and no rate, lag or state", got)
 	}
-	if final := statusLine(firehose.Stats{Events: 3}, 1, true); strings.Contains(final, "events/s") || strings.Contains(final, "lag") {
-		t.Errorf("final statusLine = %q, want no rate and no lag", final)
+	failing := firehose.Stats{State: firehose.StateBackingOff, RetryAt: now.Add(3 * time.Second), Failures: 4}
+	if got, want := statusLine(failing, 0, false, now, 0), "backing off until 12:00:03, 4 failed attempts, 0 events, 0 events/s"; got != want {
+		t.Errorf("failing statusLine = %q, want %q", got, want)
+	}
+	for s, want := range map[firehose.State]string{firehose.StateConnecting: "connecting", firehose.StateStopped: "stopped", firehose.StateIdle: "starting"} {
+		if got := statusLine(firehose.Stats{State: s}, 0, false, now, 0); !strings.HasPrefix(got, want+", ") {
+			t.Errorf("state %v: %q, want it to start with %q", s, got, want)
+		}
 	}
 }
 
@@ -39,7 +60,8 @@ func TestStatusRedraw(t *testing.T) {
 	var mu sync.Mutex
 	n := int64(0)
 	redrawn := make(chan struct{})
-	s := startStatus(&buf, true, time.Millisecond, func() firehose.Stats {
+	s := &status{name: "firehose tail", w: &buf, redraw: true, every: time.Millisecond, now: time.Now, width: func() int { return 0 }, seen: map[string]bool{}}
+	s.start(func() firehose.Stats {
 		mu.Lock()
 		defer mu.Unlock()
 		n++

@@ -2,120 +2,97 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
 const tailAbout = `Print every event of the firehose on stdout, one JSON line each, exactly as
-received: no event lost across disconnects, none printed twice, no keep-alives.
-A status line goes to stderr. Stops after --count events, after --duration, on
-SIGINT or SIGTERM (exit 0), or on a fatal error such as a wrong key (exit 1).
+received (--output raw): no event lost across disconnects, none printed twice,
+no keep-alives. --source picks the firehose: cisco (Cisco Spaces, the default),
+octave (Sierra Wireless Octave: each event's value object) or callevents
+(QVoice call events: each event object). Flags marked "cisco:", "octave:" or
+"callevents:" apply to that source only.
 
-The key is read from --key or $FIREHOSE_API_KEY and never printed.`
+Stops after --count events, after --duration, on SIGINT or SIGTERM (exit 0),
+on a fatal error such as a wrong key (exit 1), or on bad flags (exit 2). Exit 3
+when it stopped without ever having connected: the reason is on stderr.
 
-// tailConfig is tail's parsed command line.
+The status line (stderr; redrawn in place when stderr is a terminal of its
+own, a plain line every 10 s otherwise or when stdout is the same terminal):
+  STATE             connected, connecting, backing off until HH:MM:SS, stopped;
+                    with "N failed attempts" since the last connection
+  N events          events printed, and the rate over the last redraw
+  lag D             now minus the newest event's timestamp
+  N possible gaps   events that may be missing, by kind (clamped, no_replay, ...)
+  N reconnects      connections replaced, by cause (eof, network, idle, ...)
+  N duplicates      events dropped as already printed
+  N keep-alives     keep-alives received (never printed)
+  N bad frames      malformed, oversized or torn frames dropped
+Each distinct error is logged once on stderr, in full.
+
+Secrets (--key, --token, --password) are read from the environment when the
+flag is not given, and never printed.`
+
+// tailConfig is tail's (and top's) parsed command line.
 type tailConfig struct {
-	endpoint, region string
-	key              string
-	transport        string
-	partitions       string
-	receiver         string
-	from             string
-	checkpoint       string
-	ca               string
-	idle             time.Duration
-	count            int64
-	duration         time.Duration
-	quiet            bool
+	src        *sourceflags.Flags
+	checkpoint string
+	output     string
+	count      int64
+	duration   time.Duration
+	quiet      bool
+
+	built *sourceflags.Built // set by options
 }
 
-func (c *tailConfig) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.endpoint, "endpoint", "", "server `URL`; /api/partners/v1/firehose/events is appended when it has no path\n(default "+firehose.DefaultEndpoint+")")
-	fs.StringVar(&c.region, "region", "", "Cisco `REGION`: io, eu or sg (instead of --endpoint)")
-	fs.StringVar(&c.key, "key", "", "API `KEY` (default $FIREHOSE_API_KEY)")
-	fs.StringVar(&c.transport, "transport", "http", "`CHANNEL`: http, ws or grpc")
-	fs.StringVar(&c.partitions, "partitions", "", "partition range `MIN-MAX` (default 1-12)")
-	fs.StringVar(&c.receiver, "receiver", "", "be receiver `I/N`: I (0-based) of N, see 'firehose plan N' (instead of --partitions)")
-	fs.StringVar(&c.from, "from", "", "replay from `WHEN`: epoch milliseconds, RFC 3339, or a duration ago such as 10m (default: live)")
-	fs.StringVar(&c.checkpoint, "checkpoint", "", "keep the position in `FILE`: resume from it, save it every second and on exit\n(wins over --from once it exists)")
-	fs.StringVar(&c.ca, "ca", "", "trust the PEM certificates in `FILE` (a private or mock TLS server)")
-	fs.DurationVar(&c.idle, "idle-timeout", 0, "reconnect after this much silence (default 45s)")
+// flags registers the source flags and the run flags; tail adds
+// --checkpoint and --output.
+func (c *tailConfig) flags(fs *flag.FlagSet, tail bool) {
+	c.src = sourceflags.Register(fs)
+	if tail {
+		fs.StringVar(&c.checkpoint, "checkpoint", "", "keep the position in `FILE`: resume from it, save it every second and on exit\n(wins over --from once it exists)")
+		fs.StringVar(&c.output, "output", "raw", "`FORMAT` of stdout: raw (each event as received, one a line), pretty (indented JSON),\n"+
+			"meta (one JSON object a line: source, partitions, id, timestamp, type and the event)")
+	}
 	fs.Int64Var(&c.count, "count", 0, "exit after `N` events (default: no limit)")
-	fs.DurationVar(&c.duration, "duration", 0, "exit after this long (default: no limit)")
-	fs.BoolVar(&c.quiet, "quiet", false, "no status line on stderr")
+	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no status line and no error log on stderr (fatal errors are still printed)")
 }
 
 // options turns the command line into client options; an error is a usage
 // error (exit 2).
-func (c *tailConfig) options(now time.Time) ([]firehose.Option, error) {
-	var opts []firehose.Option
-	switch {
-	case c.endpoint != "" && c.region != "":
-		return nil, errors.New("--endpoint and --region are mutually exclusive")
-	case c.endpoint != "":
-		opts = append(opts, firehose.WithEndpoint(c.endpoint))
-	case c.region != "":
-		opts = append(opts, firehose.WithRegion(firehose.Region(c.region)))
+// -v logs go to logs (stderr, or through the status line's writer).
+func (c *tailConfig) options(e *env, now time.Time, logs io.Writer) ([]firehose.Option, error) {
+	if logs == nil {
+		logs = e.stderr
 	}
-	if c.key == "" {
-		return nil, errors.New("no API key: pass --key or set FIREHOSE_API_KEY")
+	b, err := c.src.Build(sourceflags.Env{Now: now, Getenv: e.getenv, Stderr: logs})
+	if err != nil {
+		return nil, err
 	}
-	opts = append(opts, firehose.WithAPIKey(c.key))
-	switch t := firehose.Transport(c.transport); t {
-	case firehose.TransportHTTP, firehose.TransportWebSocket, firehose.TransportGRPC:
-		opts = append(opts, firehose.WithTransport(t))
-	default:
-		return nil, fmt.Errorf("--transport %q: want http, ws or grpc", c.transport)
-	}
-	switch {
-	case c.partitions != "" && c.receiver != "":
-		return nil, errors.New("--partitions and --receiver are mutually exclusive")
-	case c.partitions != "":
-		r, err := firehose.ParseRange(c.partitions)
-		if err != nil {
-			return nil, fmt.Errorf("--partitions: %w", err)
-		}
-		opts = append(opts, firehose.WithPartitions(r.Min, r.Max))
-	case c.receiver != "":
-		i, n, err := parseReceiver(c.receiver)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, firehose.WithReceiver(i, n))
-	}
-	if c.from != "" {
-		ms, err := parseFrom(c.from, now)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, firehose.WithStartMillis(ms))
-	}
-	if c.idle != 0 {
-		opts = append(opts, firehose.WithIdleTimeout(c.idle))
-	}
-	if c.ca != "" {
-		cfg, err := loadCA(c.ca)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, firehose.WithTLSConfig(cfg))
-	}
+	c.built = b
 	if c.count < 0 {
-		return nil, fmt.Errorf("--count %d: want >= 0", c.count)
+		return nil, fmt.Errorf("--count %d: want a count >= 0 (0: no limit)", c.count)
 	}
 	if c.duration < 0 {
-		return nil, fmt.Errorf("--duration %v: want >= 0", c.duration)
+		return nil, fmt.Errorf("--duration %v: want a positive duration such as 5s", c.duration)
 	}
-	return opts, nil
+	switch c.output {
+	case "", "raw", "pretty", "meta": // "": top, which prints no events
+	default:
+		return nil, fmt.Errorf("--output %q: want raw, pretty or meta", c.output)
+	}
+	if c.src.Verbose {
+		sourceflags.RouteGRPCLog(logs)
+	}
+	return b.Options, nil
 }
 
 // checkpointOptions returns the options that keep the stream's position in
@@ -129,75 +106,6 @@ func checkpointOptions(path string, out *output) []firehose.Option {
 	}
 }
 
-// parseReceiver parses "I/N": receiver I (0-based) of N.
-func parseReceiver(s string) (i, n int, err error) {
-	a, b, ok := strings.Cut(s, "/")
-	if ok {
-		i, err = strconv.Atoi(a)
-		if err == nil {
-			n, err = strconv.Atoi(b)
-		}
-	}
-	if !ok || err != nil {
-		return 0, 0, fmt.Errorf("--receiver %q: want I/N, such as 0/4", s)
-	}
-	if _, err := firehose.Receiver(i, n); err != nil {
-		return 0, 0, fmt.Errorf("--receiver %q: %w", s, err)
-	}
-	return i, n, nil
-}
-
-// parseFrom reads --from: epoch milliseconds, an RFC 3339 time, or a duration
-// ago ("10m", "1h30m"). It returns epoch milliseconds; "0" means live.
-func parseFrom(s string, now time.Time) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		switch {
-		case ms == 0:
-			return 0, nil
-		case ms < 0:
-			return 0, fmt.Errorf("--from %q: want epoch milliseconds >= 0", s)
-		case ms < 1e11: // before 1973: almost surely seconds
-			return 0, fmt.Errorf("--from %q: want epoch milliseconds; this looks like seconds (try %s000)", s, s)
-		case ms > now.Add(time.Minute).UnixMilli():
-			return 0, fmt.Errorf("--from %q: in the future", s)
-		}
-		return ms, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		if t.After(now.Add(time.Minute)) {
-			return 0, fmt.Errorf("--from %q: in the future", s)
-		}
-		if t.UnixMilli() < 1 {
-			return 0, fmt.Errorf("--from %q: before 1970", s)
-		}
-		return t.UnixMilli(), nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d <= 0 {
-			return 0, fmt.Errorf("--from %q: want a positive duration ago, such as 10m", s)
-		}
-		return now.Add(-d).UnixMilli(), nil
-	}
-	return 0, fmt.Errorf("--from %q: want epoch milliseconds, an RFC 3339 time or a duration ago such as 10m", s)
-}
-
-// loadCA makes a TLS configuration that trusts the PEM certificates in path.
-func loadCA(path string) (*tls.Config, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--ca: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca %s: no PEM certificate found", path)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
-}
-
 // isNotBuilt reports whether err says the chosen transport is not compiled
 // into this binary. The library has no sentinel for it (yet): match its text.
 func isNotBuilt(err error) bool {
@@ -207,21 +115,24 @@ func isNotBuilt(err error) bool {
 func runTail(ctx context.Context, e *env, args []string) int {
 	var c tailConfig
 	fs := e.newFlagSet("tail", "[flags]", tailAbout)
-	c.flags(fs)
+	c.flags(fs, true)
 	if code := e.parseFlags(fs, args); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return e.usageError("tail", fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if c.key == "" {
-		c.key = e.getenv("FIREHOSE_API_KEY")
+	var st *status
+	var logs io.Writer
+	if !c.quiet {
+		st = e.newStatus("tail")
+		logs = st.logWriter()
 	}
-	opts, err := c.options(time.Now())
+	opts, err := c.options(e, time.Now(), logs)
 	if err != nil {
 		return e.usageError("tail", err.Error())
 	}
-	return e.tail(ctx, &c, opts)
+	return e.tail(ctx, &c, opts, st)
 }
 
 // errWrite is the cause recorded when stdout fails while the stream waits.
@@ -230,7 +141,14 @@ type errWrite struct{ err error }
 func (e *errWrite) Error() string { return "writing stdout: " + e.err.Error() }
 func (e *errWrite) Unwrap() error { return e.err }
 
-func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) int {
+// stoppedByUs reports whether err is the stream ending because ctx did:
+// --duration, --count, SIGINT or SIGTERM.
+func stoppedByUs(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed))
+}
+
+// tail runs the stream; st is nil with --quiet.
+func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, st *status) int {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if c.duration > 0 {
@@ -242,20 +160,18 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) i
 	if c.checkpoint != "" {
 		opts = append(opts, checkpointOptions(c.checkpoint, out)...)
 	}
+	if st != nil {
+		opts = append(opts, firehose.WithErrorHook(st.logError))
+	}
 	client, err := firehose.New(opts...)
 	if err != nil {
 		out.close()
-		return e.usageError("tail", err.Error())
+		return e.usageError("tail", cleanError(err))
 	}
-	var st *status
-	if !c.quiet {
-		every := logEvery
-		if e.stderrTTY {
-			every = redrawEvery
-		}
-		st = startStatus(e.stderr, e.stderrTTY, every, client.Stats)
+	if st != nil {
+		st.start(client.Stats)
 	}
-	err = e.pump(ctx, client, out, c.count)
+	err = e.pump(ctx, client, out, c)
 	werr := out.close()
 	if werr == nil {
 		var we *errWrite
@@ -271,8 +187,9 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) i
 		}
 		return exitOK
 	}
+	connected := client.Stats().Connects > 0
 	if st != nil {
-		if client.Stats().Connects > 0 {
+		if connected {
 			st.finish()
 		} else {
 			st.halt() // never connected: the reason below says it all
@@ -285,13 +202,15 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option) i
 	case err == nil:
 		return exitOK
 	case isNotBuilt(err):
-		fmt.Fprintf(e.stderr, "firehose tail: transport %s is not available in this build (%v)\n", c.transport, err)
+		fmt.Fprintf(e.stderr, "firehose tail: transport %s is not available in this build (%s)\n", c.built.Transport, cleanError(err))
 		return exitUsage
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
-		// --duration, SIGINT or SIGTERM.
-		return exitOK
+	case !connected && (stoppedByUs(ctx, err) || errors.Is(err, firehose.ErrRetryLimit)):
+		fmt.Fprintf(e.stderr, "firehose tail: never connected: %s\n", cleanError(err))
+		return exitNeverConnected
+	case stoppedByUs(ctx, err):
+		return exitOK // --duration, SIGINT or SIGTERM
 	}
-	fmt.Fprintf(e.stderr, "firehose tail: %v\n", err)
+	fmt.Fprintf(e.stderr, "firehose tail: %s\n", cleanError(err))
 	return exitFatal
 }
 
@@ -303,15 +222,16 @@ var errCountReached = errors.New("count reached")
 // the read buffer straight into stdout's buffer, with no copy of its own.
 // The count-th event is finished (its handler returned nil) before the
 // stream stops, so a checkpoint taken on exit includes it.
-func (e *env) pump(ctx context.Context, client *firehose.Client, out *output, count int64) error {
+func (e *env) pump(ctx context.Context, client *firehose.Client, out *output, c *tailConfig) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var n int64
+	format := newFormatter(c.output)
 	err := client.RunBorrowed(ctx, func(_ context.Context, ev *firehose.BorrowedEvent) error {
-		if err := out.writeLine(ev.JSON()); err != nil {
+		if err := out.writeLine(format(ev)); err != nil {
 			return &errWrite{err}
 		}
-		if n++; n == count {
+		if n++; n == c.count {
 			stop(errCountReached)
 		}
 		return nil

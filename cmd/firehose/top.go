@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,15 +12,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
 const topAbout = `Watch a firehose live: events per second overall and by type (with a
 sparkline of the last minute), each receiver's state and lag, reconnects, gaps,
 duplicates dropped and the latest error. It prints no events. On a terminal
 the view redraws in place and q quits; otherwise one plain line per interval.
-It takes tail's connection flags; it never keeps a checkpoint.
+It takes tail's source flags (--source and the rest); it never keeps a
+checkpoint.
 
-The key is read from --key or $FIREHOSE_API_KEY and never printed.`
+Secrets (--key, --token, --password) are read from the environment when the
+flag is not given, and never printed.`
 
 // topHistory is how many samples the sparkline keeps: a minute at 1 s.
 const topHistory = 60
@@ -29,36 +31,37 @@ const topHistory = 60
 func runTop(ctx context.Context, e *env, args []string) int {
 	var c tailConfig
 	fs := e.newFlagSet("top", "[flags]", topAbout)
-	c.flags(fs)
-	receivers := fs.Int("receivers", 0, "run `N` receivers in parallel, each on its share of the partitions (see 'firehose plan N')")
-	every := fs.Duration("interval", time.Second, "refresh every `DURATION`")
+	c.flags(fs, false)
+	receivers := fs.Int("receivers", 0, "cisco: run `N` receivers in parallel, each on its share of the partitions (see 'firehose plan N')")
+	var every time.Duration
+	sourceflags.Duration(fs, &every, "interval", time.Second, "refresh every `D`")
 	if code := e.parseFlags(fs, args); code >= 0 {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return e.usageError("top", fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if c.checkpoint != "" {
-		return e.usageError("top", "--checkpoint: top only watches; it never keeps a position")
+	if every <= 0 {
+		return e.usageError("top", fmt.Sprintf("--interval %v: want a positive duration such as 1s", every))
 	}
-	if *every <= 0 {
-		return e.usageError("top", fmt.Sprintf("--interval %v: want > 0", *every))
-	}
-	if c.key == "" {
-		c.key = e.getenv("FIREHOSE_API_KEY")
-	}
-	opts, err := c.options(time.Now())
+	opts, err := c.options(e, time.Now(), nil)
 	if err != nil {
 		return e.usageError("top", err.Error())
+	}
+	if *receivers > 1 && c.built.Source != sourceflags.Cisco {
+		return e.usageError("top", fmt.Sprintf("--receivers applies to --source cisco, not %s", c.built.Source))
+	}
+	if *receivers < 0 || *receivers > firehose.Partitions {
+		return e.usageError("top", fmt.Sprintf("--receivers %d: want 1 to 12", *receivers))
 	}
 	if *receivers > 1 {
 		opts = append(opts, firehose.WithReceivers(*receivers))
 	}
 	client, err := firehose.New(opts...)
 	if err != nil {
-		return e.usageError("top", err.Error())
+		return e.usageError("top", cleanError(err))
 	}
-	return e.top(ctx, &c, client, *every)
+	return e.top(ctx, &c, client, every)
 }
 
 func (e *env) top(ctx context.Context, c *tailConfig, client *firehose.Client, every time.Duration) int {
@@ -95,7 +98,7 @@ func (e *env) top(ctx context.Context, c *tailConfig, client *firehose.Client, e
 		}
 		st := snap.Total
 		fmt.Fprintf(e.stdout, "%s firehose top: %d/%d receivers connected, %s\n", now.UTC().Format(time.RFC3339),
-			st.Connected, len(snap.Receivers), statusLine(st, snap.Rate, false))
+			st.Connected, len(snap.Receivers), statusLine(st, snap.Rate, false, now, 0))
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -117,12 +120,12 @@ loop:
 	case err == nil:
 		return exitOK
 	case isNotBuilt(err):
-		fmt.Fprintf(e.stderr, "firehose top: transport %s is not available in this build (%v)\n", c.transport, err)
+		fmt.Fprintf(e.stderr, "firehose top: transport %s is not available in this build (%s)\n", c.built.Transport, cleanError(err))
 		return exitUsage
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
+	case stoppedByUs(ctx, err):
 		return exitOK // q, --count, --duration, SIGINT or SIGTERM
 	}
-	fmt.Fprintf(e.stderr, "firehose top: %v\n", err)
+	fmt.Fprintf(e.stderr, "firehose top: %s\n", cleanError(err))
 	return exitFatal
 }
 
@@ -247,7 +250,7 @@ func renderTop(s topSnapshot, width, height int) string {
 	}
 	tail = append(tail, "", fmt.Sprintf("%s · gaps %d · duplicates dropped %d · keep-alives %d", reconn, st.Gaps, st.Duplicates, st.KeepAlives))
 	if st.LastError != "" {
-		tail = append(tail, "last error: "+st.LastError)
+		tail = append(tail, "last error: "+sanitize(st.LastError))
 	}
 
 	// The types fill what the head and the tail leave.

@@ -1,14 +1,17 @@
 // Command basic prints the type and id of every event of the Cisco Spaces
-// Firehose. With FIREHOSE_API_KEY set it connects to Cisco (FIREHOSE_REGION:
-// io, eu or sg); without, it starts the in-repo mock server so it runs
-// anywhere.
+// Firehose. By default it reads an in-process mock for 3 s, so it runs
+// anywhere; -endpoint URL reads another server (a `firehose mock`); only
+// -real connects to Cisco, with the key in $FIREHOSE_API_KEY.
 //
 //	go run ./examples/basic
+//	go run ./examples/basic -endpoint http://127.0.0.1:8080
+//	FIREHOSE_API_KEY=… go run ./examples/basic -real -region eu
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -17,27 +20,29 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/examples/internal/target"
 	"github.com/firehose-go/firehose/firehosetest"
 )
 
 func main() {
+	where := target.Flags(nil)
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := []firehose.Option{firehose.WithTransport(firehose.TransportHTTP)}
-	if key := os.Getenv("FIREHOSE_API_KEY"); key != "" {
-		opts = append(opts, firehose.WithAPIKey(key), firehose.WithRegion(firehose.Region(envOr("FIREHOSE_REGION", "io"))))
-	} else {
-		srv := firehosetest.NewServer(firehosetest.WithRate(20), firehosetest.WithKeepAlive(2*time.Second))
+	opts, srv, err := where.Options(firehosetest.WithRate(20), firehosetest.WithKeepAlive(2*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if srv != nil {
 		defer srv.Close()
-		opts = append(opts, firehose.WithEndpoint(srv.URL), firehose.WithAPIKey("test-key"))
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		log.Printf("no FIREHOSE_API_KEY: reading the mock at %s for 3 s", srv.URL)
+		log.Printf("reading the in-process mock at %s for 3 s (-endpoint URL or -real for another)", srv.URL)
 	}
 
-	c, err := firehose.New(opts...)
+	c, err := firehose.New(append(opts, firehose.WithTransport(firehose.TransportHTTP))...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,11 +58,4 @@ func main() {
 	}
 	st := c.Stats()
 	log.Printf("%d events, %d duplicates dropped, %d keep-alives, %d reconnects", st.Events, st.Duplicates, st.KeepAlives, st.ReconnectTotal())
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

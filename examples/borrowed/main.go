@@ -4,35 +4,48 @@
 // The rule: a BorrowedEvent's bytes are valid only until the handler returns.
 // Keep nothing from it — copy what you need, or call Owned().
 //
+// By default it reads an in-process mock until it has every event of its log;
+// -endpoint URL (a `firehose mock`) or -real (Cisco, the key in
+// $FIREHOSE_API_KEY) read until interrupted.
+//
 //	go run ./examples/borrowed > /dev/null
 package main
 
 import (
 	"bufio"
 	"context"
+	"flag"
 	"log"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/examples/internal/target"
 	"github.com/firehose-go/firehose/firehosetest"
 )
 
 func main() {
-	srv := firehosetest.NewServer(firehosetest.WithHistory(20000, 5*time.Minute))
-	defer srv.Close()
-	c, err := firehose.New(
-		firehose.WithEndpoint(srv.URL),
-		firehose.WithAPIKey("test-key"),
-		firehose.WithStart(time.Now().Add(-10*time.Minute)),
-	)
+	where := target.Flags(nil)
+	flag.Parse()
+	opts, srv, err := where.Options(firehosetest.WithHistory(20000, 5*time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
+	c, err := firehose.New(append(opts, firehose.WithStart(time.Now().Add(-10*time.Minute)))...)
 	if err != nil {
 		log.Fatal(err)
 	}
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := 0
 	keep := map[string]int64{} // what we keep must be copied: string(b) copies
@@ -42,7 +55,7 @@ func main() {
 		if ev.Type() == firehose.DeviceEntry {
 			keep[string(ev.ID())] = ev.Timestamp() // a copy, safe to keep
 		}
-		if n++; n == srv.Log().Len() {
+		if n++; srv != nil && n == srv.Log().Len() {
 			cancel()
 		}
 		return nil

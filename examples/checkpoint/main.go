@@ -2,13 +2,14 @@
 // file, so a graceful stop and restart repeats nothing and loses nothing; a
 // crash repeats at most about one checkpoint interval of events.
 //
-// With FIREHOSE_API_KEY set it consumes Cisco until interrupted (Ctrl-C saves
-// the position; run it again to resume). Without, it shows a restart against
-// the in-repo mock: it stops after 300 events, starts a new client on the same
-// file and the same server, and checks that nothing repeats and nothing is
-// missing.
+// By default it shows a restart against an in-process mock: it stops after
+// 300 events, starts a new client on the same file and the same server, and
+// checks that nothing repeats and nothing is missing. With -endpoint URL (a
+// `firehose mock`) or -real (Cisco, the key in $FIREHOSE_API_KEY) it consumes
+// until interrupted (Ctrl-C saves the position; run it again to resume).
 //
 //	go run ./examples/checkpoint -file /tmp/fh.ckpt
+//	FIREHOSE_API_KEY=… go run ./examples/checkpoint -real -file /tmp/fh.ckpt
 package main
 
 import (
@@ -23,18 +24,24 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/examples/internal/target"
 	"github.com/firehose-go/firehose/firehosetest"
 )
 
 func main() {
 	file := flag.String("file", filepath.Join(os.TempDir(), "firehose-example.ckpt"), "checkpoint file")
+	where := target.Flags(nil)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store := firehose.NewFileCheckpointer(*file)
 
-	if key := os.Getenv("FIREHOSE_API_KEY"); key != "" {
-		c, err := firehose.New(firehose.WithAPIKey(key), firehose.WithCheckpointer(store))
+	if !where.Mock() {
+		opts, _, err := where.Options()
+		if err != nil {
+			log.Fatal(err)
+		}
+		c, err := firehose.New(append(opts, firehose.WithCheckpointer(store))...)
 		if err != nil {
 			log.Fatal(err)
 		}

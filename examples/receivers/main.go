@@ -3,37 +3,53 @@
 // events per receiver range. For one receiver per process (a Kubernetes
 // StatefulSet whose ordinal is i), use firehose.WithReceiver(i, n) instead.
 //
+// By default it reads an in-process mock until it has every event of its log;
+// -endpoint URL (a `firehose mock`) or -real (Cisco, the key in
+// $FIREHOSE_API_KEY) read until interrupted.
+//
 //	go run ./examples/receivers
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/examples/internal/target"
 	"github.com/firehose-go/firehose/firehosetest"
 )
 
 func main() {
-	srv := firehosetest.NewServer(firehosetest.WithHistory(4000, 5*time.Minute))
-	defer srv.Close()
+	where := target.Flags(nil)
+	flag.Parse()
+	opts, srv, err := where.Options(firehosetest.WithHistory(4000, 5*time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
 
 	plan, _ := firehose.Plan(4)
 	fmt.Println("plan:", plan)
 
-	c, err := firehose.New(
-		firehose.WithEndpoint(srv.URL),
-		firehose.WithAPIKey("test-key"),
+	c, err := firehose.New(append(opts,
 		firehose.WithReceivers(4),
 		firehose.WithStart(time.Now().Add(-10*time.Minute)),
-	)
+	)...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	var mu sync.Mutex
@@ -45,7 +61,7 @@ func main() {
 		defer mu.Unlock()
 		perType[ev.Type()]++
 		total++
-		if total == srv.Log().Len() {
+		if srv != nil && total == srv.Log().Len() {
 			cancel()
 		}
 		return nil

@@ -4,11 +4,12 @@
 // TLS with the system roots (plaintext only for an http:// endpoint) and the
 // API key as x-api-key metadata on every call.
 //
-// Without -endpoint it starts a local firehosetest mock and asks it, so it runs
-// as is:
+// By default it starts a firehosetest mock in this process and asks it, so it
+// runs as is; -endpoint URL asks another server with the mock's key (or -key);
+// only -real sends $FIREHOSE_API_KEY, to Cisco:
 //
 //	go run ./examples/unary
-//	FIREHOSE_API_KEY=… go run ./examples/unary -endpoint https://partners.ciscospaces.io -tenant <partnerTenantId> -mac 00:11:22:33:44:55
+//	FIREHOSE_API_KEY=… go run ./examples/unary -real -tenant <partnerTenantId> -mac 00:11:22:33:44:55
 package main
 
 import (
@@ -22,29 +23,30 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/firehose-go/firehose"
-	"github.com/firehose-go/firehose/firehosetest"
+	"github.com/firehose-go/firehose/examples/internal/target"
 	"github.com/firehose-go/firehose/proto/firehosev1"
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "", "server URL (default: a local firehosetest mock)")
+	where := target.Flags(nil)
 	tenant := flag.String("tenant", "", "partnerTenantId of the device")
 	mac := flag.String("mac", "00:00:5e:00:53:af", "MAC address of the device")
 	flag.Parse()
-	if err := run(*endpoint, *tenant, *mac); err != nil {
+	if err := run(where, *tenant, *mac); err != nil {
 		fmt.Fprintln(os.Stderr, "unary:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, tenant, mac string) error {
-	key := os.Getenv("FIREHOSE_API_KEY")
-	if endpoint == "" {
-		srv := firehosetest.NewServer()
-		defer srv.Close()
-		endpoint, key = srv.URL, firehosetest.DefaultAPIKey
+func run(where *target.Target, tenant, mac string) error {
+	opts, srv, err := where.Options()
+	if err != nil {
+		return err
 	}
-	c, err := firehose.New(firehose.WithEndpoint(endpoint), firehose.WithAPIKey(key))
+	if srv != nil {
+		defer srv.Close()
+	}
+	c, err := firehose.New(opts...)
 	if err != nil {
 		return err
 	}

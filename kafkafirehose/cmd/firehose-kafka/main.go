@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/sourceflags"
 	"github.com/firehose-go/firehose/kafkafirehose"
 )
 
@@ -28,9 +29,10 @@ const (
 
 const about = `Usage: firehose-kafka --brokers HOST:PORT,... --topic T [flags]
 
-Forward every event of the Cisco Spaces firehose to the Kafka topic T, keyed
-by its recordUid, valued by the event exactly as received, with the headers
-"type" and "timestamp" (epoch ms). The position is kept in Kafka, in the
+Forward every event of a firehose (--source cisco, octave or callevents; the
+source flags are firehose tail's) to the Kafka topic T, keyed by its id,
+valued by the event exactly as received, with the headers "type" and
+"timestamp" (epoch ms). The position is kept in Kafka, in the
 compacted topic --checkpoint-topic: a restart resumes where the last run
 stopped. At-least-once by default (a crash repeats at most about one second);
 --exactly-once writes in transactions, so a read_committed consumer sees every
@@ -40,13 +42,6 @@ Topics that do not exist are created. A status line goes to stderr. Exits 0
 after --count, --duration, SIGINT or SIGTERM (the work is acknowledged and
 checkpointed first), 1 on a fatal error, 2 on bad flags.
 `
-
-// source is one firehose's flags. Each source (Cisco Spaces today) adds its
-// own flags and turns them into firehose options and the range it receives.
-type source interface {
-	flags(fs *flag.FlagSet)
-	options(now time.Time, getenv func(string) string) ([]firehose.Option, firehose.Range, error)
-}
 
 // kafkaFlags are the sink's flags, common to every source.
 type kafkaFlags struct {
@@ -101,12 +96,13 @@ type runFlags struct {
 
 func (r *runFlags) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&r.count, "count", 0, "exit after `N` events (default: no limit)")
-	fs.DurationVar(&r.duration, "duration", 0, "exit after this long (default: no limit)")
+	sourceflags.Duration(fs, &r.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
 	fs.BoolVar(&r.quiet, "quiet", false, "no status line on stderr")
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	sourceflags.InstallGRPCLog() // grpc-go's logger: silent unless -v
 	code := run(ctx, os.Args[1:], os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
@@ -114,9 +110,8 @@ func main() {
 
 func run(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
 	var (
-		k   kafkaFlags
-		r   runFlags
-		src source = &ciscoSource{}
+		k kafkaFlags
+		r runFlags
 	)
 	fs := flag.NewFlagSet("firehose-kafka", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -125,7 +120,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 		fs.PrintDefaults()
 	}
 	k.flags(fs)
-	src.flags(fs)
+	src := sourceflags.Register(fs) // the same source flags as firehose tail
 	r.flags(fs)
 	usage := func(msg string) int {
 		fmt.Fprintf(stderr, "firehose-kafka: %s\nRun 'firehose-kafka -h' for help.\n", msg)
@@ -140,10 +135,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 	if fs.NArg() > 0 {
 		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	fopts, rng, err := src.options(time.Now(), getenv)
+	built, err := src.Build(sourceflags.Env{Now: time.Now(), Getenv: getenv, Stderr: stderr})
 	if err != nil {
 		return usage(err.Error())
 	}
+	if src.Verbose {
+		sourceflags.RouteGRPCLog(stderr)
+	}
+	fopts, rng := built.Options, built.Range
 	brokers, kopts, err := k.options(rng)
 	if err != nil {
 		return usage(err.Error())

@@ -4,6 +4,7 @@
 //
 //	firehose-pg --key KEY --region eu                  # PG* variables say where
 //	firehose-pg --dsn postgres://u@db/x --receiver 0/4 --table events
+//	firehose-pg --source octave --company co --stream /co/devices/d1/cpu --gap-fill
 //
 // Exit 0 after --count events, after --duration, on SIGINT or SIGTERM (what
 // was received is committed first); 1 on a fatal error; 2 on bad flags.
@@ -17,11 +18,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/sourceflags"
 	"github.com/firehose-go/firehose/pgfirehose"
 )
 
@@ -45,14 +46,15 @@ Flags:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sourceflags.InstallGRPCLog() // grpc-go's logger: silent unless -v
 	code := run(ctx, os.Args[1:], os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
 
-// config is the command line, less the source's own flags.
+// config is the command line, less the source's flags (internal/sourceflags,
+// the same as firehose tail's).
 type config struct {
-	source          string
 	dsn             string
 	table           string
 	checkpointTable string
@@ -65,11 +67,6 @@ type config struct {
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
-	names := make([]string, 0, len(sources()))
-	for _, s := range sources() {
-		names = append(names, s.name())
-	}
-	fs.StringVar(&c.source, "source", "cisco", "the firehose: "+strings.Join(names, ", "))
 	fs.StringVar(&c.dsn, "dsn", "", "PostgreSQL `DSN`, a URL or key=value string (default: the PG* environment variables)")
 	fs.StringVar(&c.table, "table", pgfirehose.DefaultEventTable, "event `TABLE`, created if missing")
 	fs.StringVar(&c.checkpointTable, "checkpoint-table", pgfirehose.DefaultCheckpointTable, "checkpoint `TABLE`, created if missing")
@@ -77,33 +74,16 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.batch, "batch", pgfirehose.DefaultBatchSize, "commit after `N` events")
 	fs.DurationVar(&c.batchWait, "batch-wait", pgfirehose.DefaultBatchWait, "commit at least this often (the checkpoint interval)")
 	fs.Int64Var(&c.count, "count", 0, "exit after `N` events (default: no limit)")
-	fs.DurationVar(&c.duration, "duration", 0, "exit after this long (default: no limit)")
+	sourceflags.Duration(fs, &c.duration, "duration", 0, "exit after `D`, a duration such as 30s (default: no limit)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no status line on stderr")
 }
-
-// source is one firehose the command can read. Each registers its own flags
-// on the shared flag set (names must not clash) and turns them into client
-// options; add a source by adding it to sources().
-type source interface {
-	name() string
-	flags(fs *flag.FlagSet)
-	// options validates the source's flags (an error exits 2).
-	options(now time.Time, getenv func(string) string) ([]firehose.Option, error)
-	// checkpointName is the default --checkpoint-name, after options.
-	checkpointName() string
-}
-
-func sources() []source { return []source{&cisco{}} }
 
 func run(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("firehose-pg", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
 	c.flags(fs)
-	srcs := sources()
-	for _, s := range srcs {
-		s.flags(fs)
-	}
+	src := sourceflags.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, about)
 		fs.PrintDefaults()
@@ -121,19 +101,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 	if fs.NArg() > 0 {
 		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	var src source
-	for _, s := range srcs {
-		if s.name() == c.source {
-			src = s
-		}
-	}
-	if src == nil {
-		return usage(fmt.Sprintf("--source %q: unknown", c.source))
-	}
-	opts, err := src.options(time.Now(), getenv)
+	built, err := src.Build(sourceflags.Env{Now: time.Now(), Getenv: getenv, Stderr: stderr})
 	if err != nil {
 		return usage(err.Error())
 	}
+	if src.Verbose {
+		sourceflags.RouteGRPCLog(stderr)
+	}
+	opts := built.Options
 	switch {
 	case c.count < 0:
 		return usage(fmt.Sprintf("--count %d: want >= 0", c.count))
@@ -141,7 +116,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 		return usage(fmt.Sprintf("--duration %v: want >= 0", c.duration))
 	}
 	if c.checkpointName == "" {
-		c.checkpointName = src.checkpointName()
+		c.checkpointName = built.CheckpointName()
 	}
 	sink, err := pgfirehose.NewSink(c.dsn, c.checkpointName,
 		pgfirehose.WithTable(c.table), pgfirehose.WithCheckpointTable(c.checkpointTable),
