@@ -290,24 +290,32 @@ func newFrameEvent(f *Frame) *Event {
 	line := f.Raw
 	raw := make([]byte, len(line))
 	copy(raw, line)
-	ev := &Event{raw: raw, ts: f.Timestamp, format: f.cisco.format}
-	ev.id = viewIn(raw, line, f.ID)
+	// Every field is computed first and the Event allocated last, in one
+	// literal: stores into a fresh object need no write barrier, which
+	// field-by-field stores into an Event already on the heap would pay
+	// whenever the GC is marking (often, at this allocation rate).
+	var payload []byte
 	if f.Payload != nil {
 		if off, ok := offsetIn(line, f.Payload); ok {
-			ev.payload = raw[off : off+len(f.Payload) : off+len(f.Payload)]
+			payload = raw[off : off+len(f.Payload) : off+len(f.Payload)]
 		} else {
-			ev.payload = append([]byte(nil), f.Payload...)
+			payload = append([]byte(nil), f.Payload...)
 		}
 	}
-	ev.typ = eventType(raw, line, f.Type)
+	var tenantID, tenantName, partnerID, payloadKey string
 	if f.cisco.format == formatJSON {
 		env := &f.cisco.env
-		ev.tenantID = viewIn(raw, line, env.SpacesTenantID)
-		ev.tenantName = viewIn(raw, line, env.SpacesTenantName)
-		ev.partnerID = viewIn(raw, line, env.PartnerTenantID)
-		ev.payloadKey = viewIn(raw, line, env.PayloadKey)
+		tenantID = viewIn(raw, line, env.SpacesTenantID)
+		tenantName = viewIn(raw, line, env.SpacesTenantName)
+		partnerID = viewIn(raw, line, env.PartnerTenantID)
+		payloadKey = viewIn(raw, line, env.PayloadKey)
 	}
-	return ev
+	id, typ := viewIn(raw, line, f.ID), eventType(raw, line, f.Type)
+	return &Event{
+		raw: raw, id: id, typ: typ, ts: f.Timestamp,
+		tenantID: tenantID, tenantName: tenantName, partnerID: partnerID, payloadKey: payloadKey,
+		payload: payload, format: f.cisco.format,
+	}
 }
 
 // eventType interns documented names and keeps unknown ones as views.

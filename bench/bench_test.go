@@ -16,7 +16,11 @@ import (
 
 func BenchmarkHTTP(b *testing.B) { benchTransport(b, benchrun.HTTP) }
 func BenchmarkWS(b *testing.B)   { benchTransport(b, benchrun.WS) }
-func BenchmarkGRPC(b *testing.B) { benchTransport(b, benchrun.GRPC) }
+
+// BenchmarkWSUnbatched is WebSocket from a server that writes every frame
+// with its own write(2): the client's wake-ups per event.
+func BenchmarkWSUnbatched(b *testing.B) { benchTransport(b, benchrun.WSUnbatched) }
+func BenchmarkGRPC(b *testing.B)        { benchTransport(b, benchrun.GRPC) }
 
 func benchTransport(b *testing.B, transport string) {
 	m := sharedMock(b)

@@ -20,7 +20,7 @@ func TestHarness(t *testing.T) {
 	if m.Expect.Events != 2000 || m.Expect.UIDs >= m.Expect.Events || m.Expect.From <= 0 {
 		t.Fatalf("expected digest looks wrong: %+v", m.Expect)
 	}
-	for _, r := range benchrun.Runners([]string{benchrun.HTTP, benchrun.WS, benchrun.GRPC}, nil, "") {
+	for _, r := range benchrun.Runners([]string{benchrun.HTTP, benchrun.WS, benchrun.WSUnbatched, benchrun.GRPC}, nil, "") {
 		t.Run(r.Transport+"_"+r.Client, func(t *testing.T) {
 			if err := r.Probe(ctx, m, 100); err != nil {
 				if r.Transport == benchrun.HTTP {

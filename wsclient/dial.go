@@ -74,13 +74,17 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, *http.Respon
 	// gorilla watches ctx while dialing and during TLS, not while it writes
 	// the request and reads the response: the guard closes the socket when
 	// ctx ends, so a server that never answers cannot hold Dial.
-	g := &dialGuard{dial: dial, track: o.PongWait > 0, done: make(chan struct{})}
+	g := &dialGuard{dial: dial, track: o.PongWait > 0, coalesce: !o.NoCoalesce, done: make(chan struct{})}
+	rbuf := readBuffer
+	if g.coalesce {
+		rbuf = coalesceReadBuffer
+	}
 	d := websocket.Dialer{
 		NetDialContext:    g.dialContext,
 		Proxy:             proxy,
 		TLSClientConfig:   tc,
 		HandshakeTimeout:  max(o.HandshakeTimeout, 0),
-		ReadBufferSize:    readBuffer,
+		ReadBufferSize:    rbuf,
 		WriteBufferSize:   writeBuffer,
 		EnableCompression: o.Compression,
 	}
@@ -116,19 +120,23 @@ func environmentProxy() func(*http.Request) (*url.URL, error) {
 
 // dialGuard remembers the socket of one handshake so abort can close it.
 type dialGuard struct {
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	track   bool          // wrap the socket to watch its reads (PongWait)
-	tracked *trackedConn  // that wrapper
-	done    chan struct{} // closed when abort has run
-	mu      sync.Mutex
-	c       net.Conn
-	aborted bool
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	track    bool          // wrap the socket to watch its reads (PongWait)
+	coalesce bool          // wrap the socket to coalesce its reads (Linux)
+	tracked  *trackedConn  // that wrapper
+	done     chan struct{} // closed when abort has run
+	mu       sync.Mutex
+	c        net.Conn
+	aborted  bool
 }
 
 func (g *dialGuard) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := g.dial(ctx, network, addr)
 	if err != nil {
 		return nil, err
+	}
+	if g.coalesce {
+		c = coalesce(c)
 	}
 	if g.track {
 		g.tracked = &trackedConn{Conn: c, base: time.Now()}

@@ -46,6 +46,14 @@
 //     as a *UnitError; the units around it are delivered and the connection
 //     lives (gorilla's own read limit, which kills the connection, is kept
 //     far above). Binary, empty and torn messages are reported the same way.
+//   - Wake-ups (Linux): while frames arrive densely, reads are coalesced
+//     beneath gorilla: the socket's SO_RCVLOWAT lets 64 KiB queue before
+//     the reader wakes, each wait bounded by 200µs and merged with the
+//     Conn's own deadlines; the first wait that runs out turns it off, so a
+//     lone frame is held back by at most that bound and an idle connection
+//     has no timer. One wake-up then reads tens of frames from a server that
+//     writes one frame per write(2). NoCoalesce turns it off; elsewhere
+//     reads are never coalesced.
 //   - Liveness: pings every PingEvery; a ping unanswered past PongWait while
 //     nothing at all arrives closes the socket (a half-open connection ends
 //     in ErrPongTimeout rather than hanging); OnPong reports each pong.

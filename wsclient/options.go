@@ -140,6 +140,15 @@ type Options struct {
 	// nil means never.
 	Abrupt func(cause error) bool
 
+	// NoCoalesce turns read coalescing off. On Linux, while frames arrive
+	// densely, the Conn lets bytes queue in the kernel (SO_RCVLOWAT, each
+	// wait bounded by a fraction of a millisecond) so that one wake-up reads
+	// many frames; the first wait that runs out of time turns it off until
+	// the traffic is dense again, so a lone frame is not held back by more
+	// than that bound and an idle connection sets no timer. Elsewhere reads
+	// are never coalesced.
+	NoCoalesce bool
+
 	// WriteTimeout is WriteText's deadline. 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 }

@@ -43,7 +43,7 @@ func (c *benchConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.events, "events", benchrun.DefaultEvents, "`N` events in the mock's history; every pass reads them all")
 	fs.IntVar(&c.shortEvents, "short-events", benchrun.DefaultShortEvents, "the naive and gRPC rows read only the history's first `N` events")
 	fs.IntVar(&c.rounds, "rounds", benchrun.DefaultRounds, "measured passes per row, alternating between rows")
-	fs.StringVar(&c.transports, "transports", "http,ws,grpc", "`LIST` of transports (a transport nobody serves yet is skipped)")
+	fs.StringVar(&c.transports, "transports", "http,ws,ws-unbatched,grpc", "`LIST` of transports (a transport nobody serves yet is skipped)")
 	fs.StringVar(&c.clients, "clients", "raw,naive,owned,borrowed,tail", "`LIST` of clients")
 	fs.StringVar(&c.tailOut, "tail-out", os.DevNull, "`FILE` tail's stdout goes to")
 	fs.StringVar(&c.profileDir, "profile", "", "after the rounds, profile one more pass of each row into `DIR`/TRANSPORT-CLIENT.pprof (the mock: DIR/mock.pprof)")

@@ -38,7 +38,11 @@ const (
 const (
 	HTTP = "http"
 	WS   = "ws"
-	GRPC = "grpc"
+	// WSUnbatched is WebSocket from a server that writes every frame with
+	// its own write(2) (the mock behind a relay): the reader wakes up per
+	// frame unless it coalesces its reads. WS's mock batches what is ready.
+	WSUnbatched = "ws-unbatched"
+	GRPC        = "grpc"
 )
 
 // result is what one pass counted.
@@ -222,6 +226,17 @@ func wsNaive(ctx context.Context, m *Mock, n int64) (result, error) {
 		s.handle(msg)
 	}
 	return result{events: s.lines, delivered: s.delivered}, nil
+}
+
+// unbatched runs f against the mock's relay that writes one frame per
+// write(2).
+func unbatched(f runFunc) runFunc {
+	return func(ctx context.Context, m *Mock, n int64) (result, error) {
+		if m.UnbatchedURL == "" {
+			return result{}, &errSkip{errors.New("the mock has no unbatched relay")}
+		}
+		return f(ctx, &Mock{URL: m.UnbatchedURL, Key: m.Key, Expect: m.Expect, Spec: m.Spec}, n)
+	}
 }
 
 // ---- gRPC ----

@@ -114,8 +114,11 @@ type Expected struct {
 
 // hello is the child's first line on stdout.
 type hello struct {
-	URL    string   `json:"url"`
-	Expect Expected `json:"expect"`
+	URL string `json:"url"`
+	// UnbatchedURL reaches the same server through a relay that writes
+	// every WebSocket frame with its own write(2) (see splitter).
+	UnbatchedURL string   `json:"unbatchedUrl"`
+	Expect       Expected `json:"expect"`
 }
 
 // ServeChild is the child's side: it serves the spec read from ChildEnv on
@@ -155,6 +158,15 @@ func ServeChild(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 	defer srv.Close()
 
 	h := hello{URL: srv.URL}
+	if host, ok := strings.CutPrefix(srv.URL, "http://"); ok {
+		sp, err := startSplitter(host)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer sp.close()
+		h.UnbatchedURL = "http://" + sp.addr()
+	}
 	if spec.History > 0 {
 		h.Expect = digestLog(srv.Log(), spec.History, spec.Prefix)
 	}
@@ -214,10 +226,13 @@ func digestLog(l *firehosetest.Log, n, prefix int) Expected {
 
 // Mock is a firehosetest server running in a child process.
 type Mock struct {
-	URL    string
-	Key    string
-	Expect Expected
-	Spec   MockSpec
+	URL string
+	// UnbatchedURL is the same server behind a relay that writes every
+	// WebSocket frame with its own write(2).
+	UnbatchedURL string
+	Key          string
+	Expect       Expected
+	Spec         MockSpec
 
 	cmd       *exec.Cmd
 	stdin     io.WriteCloser
@@ -283,7 +298,7 @@ func StartMock(ctx context.Context, spec MockSpec, args ...string) (*Mock, error
 		m.Close()
 		return nil, fmt.Errorf("benchrun: the mock did not start (stderr: %q)", m.stderr.String())
 	}
-	m.URL, m.Expect = h.URL, h.Expect
+	m.URL, m.UnbatchedURL, m.Expect = h.URL, h.UnbatchedURL, h.Expect
 	return m, nil
 }
 

@@ -56,7 +56,7 @@ func (c *Config) defaults() {
 		c.Rounds = DefaultRounds
 	}
 	if len(c.Transports) == 0 {
-		c.Transports = []string{HTTP, WS, GRPC}
+		c.Transports = []string{HTTP, WS, WSUnbatched, GRPC}
 	}
 	if c.MemoryEvents <= 0 {
 		c.MemoryEvents = DefaultMemoryEvents

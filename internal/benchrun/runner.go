@@ -51,6 +51,10 @@ func Runners(transports []string, tail TailFunc, tailOut string) []*Runner {
 			add(t, Naive, wsNaive)
 			add(t, Owned, sdkOwned(firehose.TransportWebSocket))
 			add(t, Borrowed, sdkBorrowed(firehose.TransportWebSocket))
+		case WSUnbatched:
+			add(t, Raw, unbatched(wsRaw))
+			add(t, Owned, unbatched(sdkOwned(firehose.TransportWebSocket)))
+			add(t, Borrowed, unbatched(sdkBorrowed(firehose.TransportWebSocket)))
 		case GRPC:
 			add(t, Raw, grpcRaw)
 			add(t, Owned, sdkOwned(firehose.TransportGRPC))
