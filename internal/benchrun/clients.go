@@ -59,8 +59,8 @@ type runFunc func(ctx context.Context, m *Mock, n int64) (result, error)
 // errDone stops an SDK run once it has counted what it came for.
 var errDone = errors.New("benchrun: done")
 
-// errSkip marks a row that cannot run here (a transport the mock or the SDK
-// does not serve yet); the table shows the reason instead of figures.
+// errSkip marks a row that cannot run here (the mock lacks what it needs, or
+// its probe failed); the table shows the reason instead of figures.
 type errSkip struct{ reason error }
 
 func (e *errSkip) Error() string { return "skipped: " + e.reason.Error() }

@@ -115,8 +115,8 @@ func (s *Sample) Add(o Sample) {
 	s.Bytes += o.Bytes
 }
 
-// IsSkip reports whether err means the row cannot run here (the transport is
-// not served yet by the mock or not built into the SDK).
+// IsSkip reports whether err means the row cannot run here (its pass failed
+// its probe, or the mock lacks what the row needs, such as the unbatched relay).
 func IsSkip(err error) bool {
 	var s *errSkip
 	return errors.As(err, &s)
