@@ -3,63 +3,16 @@ package firehosetest
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/firehose-go/firehose/internal/leakcheck"
 )
 
-// TestMain fails the run if a goroutine of this package or of net/http outlives the tests.
+// TestMain fails the run if a goroutine these tests started outlives them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitForLeaks(2 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// waitForLeaks polls until no suspicious goroutine is left or wait has passed; it returns their stacks.
-func waitForLeaks(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
-		leaked := suspiciousGoroutines()
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func suspiciousGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "suspiciousGoroutines") {
-			continue // this one
-		}
-		if strings.Contains(g, "firehosetest.") || strings.Contains(g, "net/http.") {
-			out = append(out, g)
-		}
-	}
-	return out
+	leakcheck.Main(m, "firehosetest.", "net/http.")
 }
 
 // newServer starts a server closed at the end of the test.

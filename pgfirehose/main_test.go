@@ -4,57 +4,18 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/firehose-go/firehose/internal/leakcheck"
 )
 
-// TestMain fails the run if a goroutine of this module, of pgx or of a
-// connection of net/http outlives the tests: every sink, stream and server
-// must be stopped by its own handle.
+// TestMain fails the run if a goroutine these tests started outlives them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitForLeaks(5 * time.Second); leaked != "" {
-			os.Stderr.WriteString("goroutines leaked after the tests:\n" + leaked + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitForLeaks(limit time.Duration) string {
-	deadline := time.Now().Add(limit)
-	for {
-		leaked := leakedGoroutines()
-		if leaked == "" || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func leakedGoroutines() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "leakedGoroutines") || strings.Contains(g, "testing.(*M)") ||
-			strings.Contains(g, "signal.signal_recv") {
-			continue
-		}
-		if strings.Contains(g, "github.com/firehose-go/firehose") ||
-			strings.Contains(g, "github.com/jackc/") ||
-			strings.Contains(g, "net/http.(*persistConn)") ||
-			strings.Contains(g, "net/http.(*conn).serve") {
-			out = append(out, g)
-		}
-	}
-	return strings.Join(out, "\n\n")
+	leakcheck.Main(m, "github.com/firehose-go/firehose", "github.com/jackc/", "net/http.(*persistConn)", "net/http.(*conn).serve")
 }
 
 // needPostgres skips the test when PGHOST is unset (start one with

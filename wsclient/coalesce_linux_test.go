@@ -65,8 +65,15 @@ func TestCoalesceOnWhenDenseOffWhenSparse(t *testing.T) {
 	if err != nil || string(buf[:n]) != "alone" {
 		t.Fatalf("Read = %q, %v", buf[:n], err)
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
+	d := time.Since(start)
+	if d > 50*time.Millisecond {
 		t.Errorf("a lone write took %v to arrive", d)
+	}
+	if d < coalescePoll {
+		// The bytes were there before the read waited (the writer ran
+		// first: a non-blocking read takes what is there, below the low
+		// water mark too); no poll ran out, so nothing to judge.
+		t.Skipf("the lone write arrived before the read waited (%v)", d)
 	}
 	if c.on {
 		t.Error("coalescing is still on after a poll ran out")

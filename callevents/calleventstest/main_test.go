@@ -5,65 +5,21 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/firehose-go/firehose/internal/leakcheck"
 )
 
-// TestMain fails the run if a goroutine of this package or of net/http outlives the tests.
+// TestMain fails the run if a goroutine these tests started outlives them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitForLeaks(2 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitForLeaks(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
-		leaked := suspiciousGoroutines()
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func suspiciousGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "suspiciousGoroutines") {
-			continue
-		}
-		if strings.Contains(g, "calleventstest.") || strings.Contains(g, "net/http.") || strings.Contains(g, "gorilla/websocket.") {
-			out = append(out, g)
-		}
-	}
-	return out
+	leakcheck.Main(m, "calleventstest.", "net/http.", "gorilla/websocket.")
 }
 
 // newServer starts a server closed at the end of the test.

@@ -5,49 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/firehose-go/firehose/internal/leakcheck"
 )
 
-// TestMain fails the run if a goroutine of this package or of net/http outlives the tests.
+// TestMain fails the run if a goroutine these tests started outlives them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitForLeaks(2 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitForLeaks(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
-		var leaked []string
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "waitForLeaks") {
-				continue
-			}
-			if strings.Contains(g, "octavetest.") || strings.Contains(g, "net/http.") || strings.Contains(g, "gorilla/websocket.") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leakcheck.Main(m, "octavetest.", "net/http.", "gorilla/websocket.")
 }
 
 // newServer starts a server closed at the end of the test.
