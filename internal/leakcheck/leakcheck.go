@@ -41,7 +41,6 @@ func waitFor(watch []string, limit time.Duration) string {
 	}
 }
 
-
 // Leaked returns the stacks of the goroutines now running that mention one
 // of watch, or "".
 func Leaked(watch ...string) string {
