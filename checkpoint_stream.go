@@ -27,9 +27,10 @@ type checkpointState struct {
 	timer  *time.Timer
 	skip   uint64 // the fingerprint of an event a handler failed on: never saved as seen
 
-	pmu    sync.Mutex // the position lock: see above
-	saved  int64      // the watermark of the last save
-	cursor []byte     // the source's cursor as of the last tick (a parked save reuses it)
+	closed atomic.Bool // the stream saved its final checkpoint: nothing more to ask of it
+	pmu    sync.Mutex  // the position lock: see above
+	saved  int64       // the watermark of the last save
+	cursor []byte      // the source's cursor as of the last tick (a parked save reuses it)
 }
 
 func (s *stream) attachCheckpoints(shared *checkpoints, live []Range) {
@@ -158,6 +159,7 @@ func (c *checkpointState) report(s *stream, err error) {
 
 // final saves on Close.
 func (c *checkpointState) final(s *stream) error {
+	c.closed.Store(true)
 	c.timer.Stop()
 	if !s.loaded || c.position(s) == 0 {
 		return nil // nothing was resumed, started or finished: keep what is there

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -141,6 +142,9 @@ func (c *Client) attachCheckpoints(s *stream, shared *checkpoints, live []Range)
 	s.attachCheckpoints(shared, live)
 	if s.ckpt != nil {
 		c.mu.Lock()
+		// Closed streams are dropped as new ones come: a client that opens
+		// streams for months keeps only the open ones here.
+		c.ckpts = slices.DeleteFunc(c.ckpts, func(cs *checkpointState) bool { return cs.closed.Load() })
 		c.ckpts = append(c.ckpts, s.ckpt)
 		c.mu.Unlock()
 	}
@@ -159,6 +163,9 @@ func (c *Client) CheckpointSoon() {
 	cps := append([]*checkpointState(nil), c.ckpts...)
 	c.mu.Unlock()
 	for _, cs := range cps {
+		if cs.closed.Load() {
+			continue
+		}
 		cs.due.Store(true)
 		cs.timer.Reset(0) // a parked stream saves now; an active one at its next tick
 	}

@@ -423,3 +423,37 @@ func TestClientStringShowsTheShape(t *testing.T) {
 		t.Fatalf("key printed: %s", s)
 	}
 }
+
+// CheckpointSoon saves at once a stream that waits, whatever the interval.
+func TestCheckpointSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cp.json")
+		t0 := time.Now().UnixMilli()
+		src := &scriptSource{attempts: []attempt{{steps: []step{ev("a", t0), {block: true}}}}}
+		c := newSourceClient(t, src, firehose.ResumeTimestamp, firehose.WithIdleTimeout(time.Hour),
+			firehose.WithCheckpointInterval(time.Hour), firehose.WithCheckpointer(firehose.NewFileCheckpointer(path)))
+		s, err := c.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Next(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Next(ctx); close(done) }() // a finished; the stream waits
+		synctest.Wait()
+		if cp, _ := firehose.NewFileCheckpointer(path).Load(context.Background()); cp != nil && cp.Ranges[0].Watermark == t0 {
+			t.Fatal("saved before it was asked (the interval is an hour)")
+		}
+		c.CheckpointSoon()
+		synctest.Wait()
+		cp, err := firehose.NewFileCheckpointer(path).Load(context.Background())
+		if err != nil || cp == nil || cp.Ranges[0].Watermark != t0 {
+			t.Fatalf("after CheckpointSoon: %+v %v", cp, err)
+		}
+		cancel()
+		<-done
+	})
+}
