@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/firehose-go/firehose/internal/printable"
 )
 
 // ErrFatal is the class of errors that end a stream: retrying cannot help
@@ -76,27 +79,14 @@ func fatalf(format string, args ...any) error {
 	return &fatalError{err: fmt.Errorf(format, args...)}
 }
 
-// trimMessage keeps a server message printable and short.
+// trimMessage keeps a server message printable (internal/printable: no
+// control characters or terminal escapes) and short.
 func trimMessage(b []byte) string {
 	const max = 512
 	if len(b) > max {
 		b = b[:max]
 	}
-	out := make([]rune, 0, len(b))
-	for _, r := range string(b) {
-		if r == '\n' || r == '\r' || r == '\t' {
-			r = ' '
-		}
-		if r < 0x20 || r == 0x7f {
-			continue
-		}
-		out = append(out, r)
-	}
-	s := string(out)
-	for len(s) > 0 && s[len(s)-1] == ' ' {
-		s = s[:len(s)-1]
-	}
-	return s
+	return strings.TrimSpace(printable.Clean(string(b)))
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date

@@ -3,6 +3,7 @@ package firehose
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,6 +72,20 @@ func TestRetryAfter(t *testing.T) {
 		se.RetryAfter, se.retryAfterSet = parseRetryAfter(tc.header, now)
 		if d := s.delay(se); d < tc.atLeast || d > tc.atMost {
 			t.Errorf("%d Retry-After %q: waited %v, want %v..%v", tc.status, tc.header, d, tc.atLeast, tc.atMost)
+		}
+	}
+}
+
+// A server's status body reaches StatusError.Message printable and short:
+// terminal escapes and control characters are gone before anyone prints it.
+func TestTrimMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"  bad key\r\n":                       "bad key",
+		"\x1b[31mdenied\x1b[0m\x1b]0;pwn\x07": "denied",
+		strings.Repeat("x", 600):              strings.Repeat("x", 512),
+	} {
+		if got := trimMessage([]byte(in)); got != want {
+			t.Errorf("trimMessage(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/firehose-go/firehose/internal/printable"
 )
 
 // ErrClosed is returned by Next and WriteText after Close.
@@ -133,63 +133,6 @@ func (e *HandshakeError) Error() string {
 	return s
 }
 
-// sanitize keeps server-supplied text printable: control characters,
-// terminal escape sequences, bidirectional overrides and invalid UTF-8 are
-// removed.
-func sanitize(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			continue
-		case r == 0x1b: // ESC: skip the sequence it opens
-			i = skipEscape(s, i)
-			continue
-		case r == 0x9b: // C1 CSI
-			i = skipCSI(s, i)
-			continue
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
-			continue
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// skipEscape returns the index after the escape sequence whose ESC ends at i.
-func skipEscape(s string, i int) int {
-	if i >= len(s) {
-		return i
-	}
-	switch s[i] {
-	case '[':
-		return skipCSI(s, i+1)
-	case ']', 'P', '_', '^': // OSC, DCS, APC, PM: up to BEL or ST (ESC \)
-		for j := i + 1; j < len(s); j++ {
-			if s[j] == 0x07 {
-				return j + 1
-			}
-			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
-				return j + 2
-			}
-		}
-		return len(s)
-	}
-	_, n := utf8.DecodeRuneInString(s[i:])
-	return i + n // a two-character sequence
-}
-
-// skipCSI returns the index after a control sequence's final byte.
-func skipCSI(s string, i int) int {
-	for ; i < len(s); i++ {
-		if s[i] >= 0x40 && s[i] <= 0x7e {
-			return i + 1
-		}
-	}
-	return i
-}
+// sanitize keeps server-supplied text printable (see internal/printable),
+// without the spaces at its ends.
+func sanitize(s string) string { return strings.TrimSpace(printable.Clean(s)) }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/printable"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
@@ -247,7 +248,7 @@ func renderTop(s topSnapshot, width, height int) string {
 	}
 	tail = append(tail, "", fmt.Sprintf("%s · gaps %d · duplicates dropped %d · keep-alives %d", reconn, st.Gaps, st.Duplicates, st.KeepAlives))
 	if st.LastError != "" {
-		tail = append(tail, "last error: "+sanitize(st.LastError))
+		tail = append(tail, "last error: "+printable.Clean(st.LastError))
 	}
 
 	// The types fill what the head and the tail leave.
