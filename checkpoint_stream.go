@@ -46,8 +46,8 @@ func (s *stream) attachCheckpoints(shared *checkpoints, live []Range) {
 	s.ckpt = cs
 }
 
-// park releases the position lock around a wait on the delivery goroutine;
-// the returned func takes it back.
+// park releases the position lock before a wait on the delivery goroutine
+// (a read, a handshake, a backoff sleep); unpark takes it back after.
 func (s *stream) park() {
 	if s.ckpt != nil {
 		s.ckpt.pmu.Unlock()

@@ -21,7 +21,9 @@ type Stream interface {
 	// Recoverable trouble (dropped connections, 429, 5xx, idle silence,
 	// malformed lines) never surfaces here: the stream reconnects and replays.
 	// Next returns an error only when the stream is over: a fatal error
-	// (errors.Is(err, ErrFatal)), ctx's error, or ErrClosed. Cancelling ctx
+	// (errors.Is(err, ErrFatal)), ctx's error, or ErrClosed — wrapped in a
+	// *ConnectError, with the last attempt's error, when it stopped while
+	// failing to connect. Cancelling ctx
 	// while Next waits drops the current connection; a later Next reconnects
 	// and replays, losing nothing.
 	Next(ctx context.Context) (*Event, error)

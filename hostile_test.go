@@ -25,7 +25,7 @@ import (
 // scripted ResumeTimestamp source stands for Cisco's channels, whose
 // resume logic it shares) and against the real channels.
 
-// gapsOf collects the gaps a client reports.
+// gapLog collects the gaps a client reports through its error hook.
 type gapLog struct {
 	mu   sync.Mutex
 	gaps []*firehose.GapError
