@@ -291,14 +291,14 @@ func (m *Meter) WrapBorrowed(h firehose.BorrowedHandler) firehose.BorrowedHandle
 }
 
 func (m *Meter) typeOption(t firehose.EventType) metric.RecordOption {
+	if !t.Known() {
+		t = firehose.TypeOther // the map stays bounded: every other name counts as "other"
+	}
 	m.typesMu.RLock()
 	o, ok := m.types[t]
 	m.typesMu.RUnlock()
 	if ok {
 		return o
-	}
-	if !t.Known() {
-		return m.typeOption(firehose.TypeOther) // the map stays bounded
 	}
 	o = metric.WithAttributeSet(attribute.NewSet(attribute.String(KeyType, string(t))))
 	m.typesMu.Lock()

@@ -365,3 +365,26 @@ func BenchmarkWrapHandler(b *testing.B) {
 		h(ctx, ev)
 	}
 }
+
+// The handler histogram counts events of a type it has no name for (every
+// event of a source other than Cisco's) under "other", and a bounded set of
+// type attributes; it used to recurse forever on them.
+func TestWrapHandlerOtherTypes(t *testing.T) {
+	m, r := newMeter(t)
+	h := m.WrapHandler(func(context.Context, *firehose.Event) error { return nil })
+	for range 3 {
+		if err := h(context.Background(), &firehose.Event{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := collect(t, r)
+	var other float64
+	for k, v := range p.v {
+		if strings.HasPrefix(k, "firehose.handler.duration_count") && strings.Contains(k, "type=other") {
+			other += v
+		}
+	}
+	if other != 3 {
+		t.Fatalf("handler durations under type other: %v, want 3 (points %v)", other, p.v)
+	}
+}
