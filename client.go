@@ -14,9 +14,10 @@ import (
 type Client struct {
 	cfg *config
 
-	mu    sync.Mutex
-	stats []*counters        // every stream opened, for Stats
-	ckpts []*checkpointState // the open streams' checkpoints, for CheckpointSoon
+	mu      sync.Mutex
+	stats   []*counters        // the streams open now and those of the last run, for Stats
+	retired counters           // the totals of every older stream, folded in as new ones open
+	ckpts   []*checkpointState // the open streams' checkpoints, for CheckpointSoon
 }
 
 // New returns a Client configured by opts. It validates every option and does
@@ -121,16 +122,25 @@ func drive(ctx context.Context, s *stream, loop func(context.Context, *stream) e
 	return loop(ctx, s)
 }
 
-// Stats sums the counters of every stream this client has opened; the
-// watermark is the lowest one (the safe resume point of the group).
+// Stats sums the counts (events, reconnects, gaps, ...) of every stream this
+// client has opened. What describes the present — State, Connected, RetryAt,
+// Watermark (the lowest: the safe resume point of the group), Range — is the
+// open streams'; when none is open, the last ones' as they ended (a Run that
+// returned reports StateStopped and its final watermark until the next Run
+// starts).
 func (c *Client) Stats() Stats {
 	s := Stats{Reconnects: map[Cause]int64{}}
 	if c == nil || c.cfg == nil {
 		return s
 	}
 	c.mu.Lock()
+	c.retired.addCounts(&s)
+	anyOpen := slices.ContainsFunc(c.stats, func(st *counters) bool { return st.open.Load() })
 	for _, st := range c.stats {
-		st.addTo(&s)
+		st.addCounts(&s)
+		if !anyOpen || st.open.Load() {
+			st.addState(&s)
+		}
 	}
 	c.mu.Unlock()
 	s.finish(c.cfg.now())
@@ -173,7 +183,7 @@ func (c *Client) CheckpointSoon() {
 
 // ReceiverStats returns one snapshot per receiver stream that is open now,
 // in the order they were opened (with WithReceivers: Plan(n)'s order). Each
-// carries its Range; Stats is their sum over every stream ever opened.
+// carries its Range; Stats sums them with the counts of closed streams.
 func (c *Client) ReceiverStats() []Stats {
 	if c == nil || c.cfg == nil {
 		return nil
@@ -267,6 +277,16 @@ func (c *Client) newStream(rng Range) (*stream, error) {
 	st := &counters{source: spec.Name, rng: rng} // complete before Stats can see it
 	st.open.Store(true)
 	c.mu.Lock()
+	// Closed streams no longer describe the present: their counts join the
+	// retired totals, so a client that opens streams for months holds only
+	// the open ones.
+	c.stats = slices.DeleteFunc(c.stats, func(old *counters) bool {
+		if old.open.Load() {
+			return false
+		}
+		c.retired.absorb(old)
+		return true
+	})
 	c.stats = append(c.stats, st)
 	c.mu.Unlock()
 	return newStream(c.cfg, spec, src, rng, st), nil

@@ -397,3 +397,44 @@ func TestStateIsVisible(t *testing.T) {
 		}
 	})
 }
+
+func TestClientStatsDescribeTheOpenStreams(t *testing.T) {
+	src := &scriptSource{attempts: []attempt{
+		{steps: []step{ev("a", 100), ev("b", 200)}},
+		{steps: []step{ev("c", 300), ev("d", 400), {block: true}}},
+	}}
+	c := newSourceClient(t, src, firehose.ResumeNone, firehose.WithIdleTimeout(time.Hour))
+	ctx := context.Background()
+	read := func(s firehose.Stream, n int) {
+		t.Helper()
+		for range n {
+			if _, err := s.Next(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first, err := c.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(first, 2)
+	first.Close()
+	if st := c.Stats(); st.State != firehose.StateStopped || st.Watermark != 200 || st.Events != 2 {
+		t.Fatalf("after the first stream closed: %+v", st)
+	}
+	second, err := c.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	read(second, 2)
+	// The closed stream's counts stay in the sum; its state and watermark no
+	// longer describe the client.
+	st := c.Stats()
+	if st.State != firehose.StateConnected || st.Connected != 1 || st.Watermark != 300 {
+		t.Fatalf("with a second stream open: state %v, connected %d, watermark %d; want connected, 1, 300", st.State, st.Connected, st.Watermark)
+	}
+	if st.Events != 4 || st.Connects != 2 || st.EventsByType[firehose.TypeOther] != 4 || st.Source != "script" {
+		t.Fatalf("the counts of both streams: %+v", st)
+	}
+}

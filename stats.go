@@ -1,13 +1,14 @@
 package firehose
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Stats is a snapshot of a stream's (or a client's, summed over its streams)
-// counters.
+// Stats is a snapshot of a stream's counters, or a client's: see
+// Client.Stats for how it sums its streams.
 type Stats struct {
 	Range  Range  // the receiver's partitions (a client's sum: the union's bounds)
 	Source string // the source's name ("http", "ws", "grpc", "octave", ...)
@@ -108,17 +109,40 @@ func (c *counters) countGap(r GapReason) {
 
 func (c *counters) snapshot(now time.Time) Stats {
 	s := Stats{Reconnects: map[Cause]int64{}}
-	c.addTo(&s)
+	c.addCounts(&s)
+	c.addState(&s)
 	s.finish(now)
 	return s
 }
 
-func (c *counters) addTo(s *Stats) {
+// addState adds what describes the stream's present to a sum: its range,
+// state, connection and watermark.
+func (c *counters) addState(s *Stats) {
 	if s.Range == (Range{}) {
 		s.Range = c.rng
 	} else {
 		s.Range = Range{Min: min(s.Range.Min, c.rng.Min), Max: max(s.Range.Max, c.rng.Max)}
 	}
+	if s.Source == "" {
+		s.Source = c.source
+	}
+	if c.connected.Load() {
+		s.Connected++
+	}
+	if st := State(c.state.Load()); s.summed == 0 || st.severity() > s.State.severity() {
+		s.State = st
+		if st == StateBackingOff {
+			s.RetryAt = time.UnixMilli(c.retryAt.Load())
+		}
+	}
+	s.summed++
+	if wm := c.watermark.Load(); wm > 0 && (s.Watermark == 0 || wm < s.Watermark) {
+		s.Watermark = wm
+	}
+}
+
+// addCounts adds the stream's counts over its life to a sum.
+func (c *counters) addCounts(s *Stats) {
 	if s.Source == "" {
 		s.Source = c.source
 	}
@@ -155,19 +179,6 @@ func (c *counters) addTo(s *Stats) {
 			s.Reconnects[k] += v
 		}
 	}
-	if c.connected.Load() {
-		s.Connected++
-	}
-	if st := State(c.state.Load()); s.summed == 0 || st.severity() > s.State.severity() {
-		s.State = st
-		if st == StateBackingOff {
-			s.RetryAt = time.UnixMilli(c.retryAt.Load())
-		}
-	}
-	s.summed++
-	if wm := c.watermark.Load(); wm > 0 && (s.Watermark == 0 || wm < s.Watermark) {
-		s.Watermark = wm
-	}
 	s.LastEvent = max(s.LastEvent, c.lastTS.Load())
 	s.ResumedAt = max(s.ResumedAt, c.resumedFrom.Load())
 	s.Downtime = max(s.Downtime, time.Duration(c.downtime.Load()))
@@ -180,6 +191,46 @@ func (c *counters) addTo(s *Stats) {
 			s.GapsBy = map[GapReason]int64{}
 		}
 		s.GapsBy[r] += n
+	}
+	c.mu.Unlock()
+}
+
+// absorb adds the counts of o, a closed stream's, to c: what addCounts
+// reads of o, addCounts then reads of c.
+func (c *counters) absorb(o *counters) {
+	if c.source == "" {
+		c.source = o.source
+	}
+	for i := range c.byType {
+		c.byType[i].Add(o.byType[i].Load())
+	}
+	for _, p := range [...][2]*atomic.Int64{
+		{&c.events, &o.events}, {&c.bytes, &o.bytes}, {&c.keepAlives, &o.keepAlives},
+		{&c.duplicates, &o.duplicates}, {&c.malformed, &o.malformed}, {&c.oversized, &o.oversized},
+		{&c.torn, &o.torn}, {&c.unknown, &o.unknown}, {&c.beforeStart, &o.beforeStart},
+		{&c.checkpointFailures, &o.checkpointFailures}, {&c.connects, &o.connects},
+		{&c.failures, &o.failures}, {&c.gaps, &o.gaps},
+		{&c.eof, &o.eof}, {&c.network, &o.network}, {&c.idle, &o.idle},
+		{&c.limited, &o.limited}, {&c.srv, &o.srv}, {&c.cancel, &o.cancel},
+	} {
+		p[0].Add(p[1].Load())
+	}
+	for _, p := range [...][2]*atomic.Int64{{&c.lastTS, &o.lastTS}, {&c.resumedFrom, &o.resumedFrom}, {&c.downtime, &o.downtime}} {
+		p[0].Store(max(p[0].Load(), p[1].Load()))
+	}
+	o.mu.Lock()
+	lastErr := o.lastErr
+	gaps := maps.Clone(o.gapsBy)
+	o.mu.Unlock()
+	c.mu.Lock()
+	if lastErr != "" {
+		c.lastErr = lastErr
+	}
+	for r, n := range gaps {
+		if c.gapsBy == nil {
+			c.gapsBy = map[GapReason]int64{}
+		}
+		c.gapsBy[r] += n
 	}
 	c.mu.Unlock()
 }
