@@ -232,10 +232,12 @@ func TestTailNeverConnected(t *testing.T) {
 		t.Errorf("stdout %q", stdout.String())
 	}
 
-	// --retry-limit stops it sooner, with the same code.
-	r := runCmd(t, "tail", "--endpoint", "http://"+addr, "--key", testKey, "--retry-limit", "2", "--quiet")
-	if r.code != exitNeverConnected || !strings.Contains(r.stderr, "retry limit reached") {
-		t.Errorf("--retry-limit 2: exit %d, stderr %q", r.code, r.stderr)
+	// --retry-limit stops it sooner, with the same code; top ends alike.
+	for _, cmd := range []string{"tail", "top"} {
+		r := runCmd(t, cmd, "--endpoint", "http://"+addr, "--key", testKey, "--retry-limit", "2", "--quiet")
+		if r.code != exitNeverConnected || !strings.Contains(r.stderr, "firehose "+cmd+": never connected") || !strings.Contains(r.stderr, "retry limit reached") {
+			t.Errorf("%s --retry-limit 2: exit %d, stderr %q", cmd, r.code, r.stderr)
+		}
 	}
 }
 
@@ -261,7 +263,7 @@ func TestHelpListsEverything(t *testing.T) {
 	for _, want := range []string{
 		"Usage: firehose tail", "Usage: firehose top", "Usage: firehose mock", "Usage: firehose demo", "Usage: firehose plan", "Usage: firehose bench", "Usage: firehose version",
 		"-source", "-company", "-stream", "-username", "-token-in-query", "-retry-limit", "-output", "-checkpoint", "-chaos", "-receivers",
-		"3  tail stopped", "FIREHOSE_API_KEY", "FIREHOSE_ENDPOINT", "FIREHOSE_TRANSPORT", "OCTAVE_TOKEN", "CALLEVENTS_PASSWORD",
+		"3  tail or top stopped", "FIREHOSE_API_KEY", "FIREHOSE_ENDPOINT", "FIREHOSE_TRANSPORT", "OCTAVE_TOKEN", "CALLEVENTS_PASSWORD",
 		"failed attempts", "possible gaps",
 	} {
 		if !strings.Contains(r.stdout, want) {

@@ -23,17 +23,19 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitFatal = 1 // a fatal error: a wrong key, a refused channel, a write error
-	exitUsage = 2 // bad flags, an unknown subcommand, a feature not in this build
-	// exitNeverConnected: tail stopped (--duration, a signal, --retry-limit)
-	// without ever having connected; stderr says why the attempts failed.
-	exitNeverConnected = 3
+	exitOK    = cliexit.OK
+	exitFatal = cliexit.Fatal // a fatal error: a wrong key, a refused channel, a write error
+	exitUsage = cliexit.Usage // bad flags, an unknown subcommand, a feature not in this build
+	// exitNeverConnected: tail or top stopped (--duration, a signal,
+	// --retry-limit) without ever having connected; stderr says why the
+	// attempts failed.
+	exitNeverConnected = cliexit.NeverConnected
 )
 
 func main() {
@@ -140,8 +142,8 @@ const helpText = `Exit codes:
   0  done: --count reached, --duration over, SIGINT or SIGTERM, or a reader that went away (| head)
   1  a fatal error: a wrong key, a refused channel, an untrusted certificate, a write error
   2  bad flags or an unknown command
-  3  tail stopped (--duration, a signal, --retry-limit) without ever having connected;
-     stderr says why the attempts failed
+  3  tail or top stopped (--duration, a signal, --retry-limit) without ever having
+     connected; stderr says why the attempts failed
 
 Environment (a flag given wins):
   FIREHOSE_API_KEY     cisco: --key

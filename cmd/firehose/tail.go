@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 )
 
@@ -134,12 +135,6 @@ type errWrite struct{ err error }
 func (e *errWrite) Error() string { return "writing stdout: " + e.err.Error() }
 func (e *errWrite) Unwrap() error { return e.err }
 
-// stoppedByUs reports whether err is the stream ending because ctx did:
-// --duration, --count, SIGINT or SIGTERM.
-func stoppedByUs(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed))
-}
-
 // tail runs the stream; st is nil with --quiet.
 func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, st *status) int {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -188,20 +183,22 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, s
 			st.halt() // never connected: the reason below says it all
 		}
 	}
-	switch {
-	case werr != nil:
+	if werr != nil {
 		fmt.Fprintf(e.stderr, "firehose tail: writing stdout: %v\n", werr)
 		return exitFatal
-	case err == nil:
-		return exitOK
-	case !connected && (stoppedByUs(ctx, err) || errors.Is(err, firehose.ErrRetryLimit)):
-		fmt.Fprintf(e.stderr, "firehose tail: never connected: %s\n", cleanError(err))
-		return exitNeverConnected
-	case stoppedByUs(ctx, err):
-		return exitOK // --duration, SIGINT or SIGTERM
 	}
-	fmt.Fprintf(e.stderr, "firehose tail: %s\n", cleanError(err))
-	return exitFatal
+	return e.end("tail", ctx, err, client)
+}
+
+// end prints why a command's run ended (if it says anything) and returns its
+// exit code: 0 when --count, --duration or a signal stopped it, 3 when it
+// stopped without ever having connected, 1 for a fatal error.
+func (e *env) end(cmd string, ctx context.Context, err error, client *firehose.Client) int {
+	code, msg := cliexit.End(ctx, err, client.Stats().Connects)
+	if msg != "" {
+		fmt.Fprintf(e.stderr, "firehose %s: %s\n", cmd, msg)
+	}
+	return code
 }
 
 // errCountReached stops the stream once --count events were printed.

@@ -117,14 +117,7 @@ loop:
 	if term != nil {
 		term.restore()
 	}
-	switch {
-	case err == nil:
-		return exitOK
-	case stoppedByUs(ctx, err):
-		return exitOK // q, --count, --duration, SIGINT or SIGTERM
-	}
-	fmt.Fprintf(e.stderr, "firehose top: %s\n", cleanError(err))
-	return exitFatal
+	return e.end("top", ctx, err, client) // q, --count, --duration and signals stop it
 }
 
 // topSnapshot is what one frame of top shows.

@@ -17,14 +17,15 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 	"github.com/firehose-go/firehose/kafkafirehose"
 )
 
 const (
-	exitOK    = 0
-	exitFatal = 1
-	exitUsage = 2
+	exitOK    = cliexit.OK
+	exitFatal = cliexit.Fatal
+	exitUsage = cliexit.Usage
 )
 
 const about = `Usage: firehose-kafka --brokers HOST:PORT,... --topic T [flags]
@@ -40,7 +41,8 @@ event once (one receiver per process).
 
 Topics that do not exist are created. A status line goes to stderr. Exits 0
 after --count, --duration, SIGINT or SIGTERM (the work is acknowledged and
-checkpointed first), 1 on a fatal error, 2 on bad flags.
+checkpointed first), 1 on a fatal error, 2 on bad flags, 3 when it stopped
+without ever having connected to the firehose (stderr says why).
 `
 
 // kafkaFlags are the sink's flags, common to every source.
@@ -173,13 +175,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, getenv func(strin
 	if st != nil {
 		st.stop()
 	}
-	switch {
-	case err == nil:
-		return exitOK
-	case ctx.Err() != nil && !errors.Is(err, kafkafirehose.ErrFailed) &&
-		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
-		return exitOK // --duration, SIGINT or SIGTERM, and the last save went through
+	if errors.Is(err, kafkafirehose.ErrFailed) { // Kafka refused: whatever stopped the run
+		fmt.Fprintf(stderr, "firehose-kafka: %s\n", cliexit.Clean(err))
+		return exitFatal
 	}
-	fmt.Fprintf(stderr, "firehose-kafka: %v\n", err)
-	return exitFatal
+	// --duration, SIGINT or SIGTERM with the last save through: 0; before
+	// ever connecting to the firehose: 3.
+	code, msg := cliexit.End(ctx, err, b.Stats().Firehose.Connects)
+	if msg != "" {
+		fmt.Fprintf(stderr, "firehose-kafka: %s\n", msg)
+	}
+	return code
 }

@@ -7,7 +7,8 @@
 //	firehose-pg --source octave --company co --stream /co/devices/d1/cpu --gap-fill
 //
 // Exit 0 after --count events, after --duration, on SIGINT or SIGTERM (what
-// was received is committed first); 1 on a fatal error; 2 on bad flags.
+// was received is committed first); 1 on a fatal error; 2 on bad flags; 3
+// when it stopped without ever having connected.
 package main
 
 import (
@@ -22,14 +23,15 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 	"github.com/firehose-go/firehose/pgfirehose"
 )
 
 const (
-	exitOK    = 0
-	exitFatal = 1
-	exitUsage = 2
+	exitOK    = cliexit.OK
+	exitFatal = cliexit.Fatal
+	exitUsage = cliexit.Usage
 )
 
 const about = `Usage: firehose-pg [flags]
@@ -39,7 +41,8 @@ tenant fields, event jsonb), exactly once: each batch is committed in one
 transaction with the checkpoint, and rows already there are skipped. A
 status line goes to stderr. Stops after --count events, after --duration, on
 SIGINT or SIGTERM (exit 0, the last batch committed), or on a fatal error
-(exit 1). Bad flags exit 2.
+(exit 1). Bad flags exit 2. A run stopped before it ever connected exits 3,
+with the reason the attempts failed.
 
 Flags:
 `
@@ -165,12 +168,9 @@ func pump(ctx context.Context, c *config, client *firehose.Client, sink *pgfireh
 		fmt.Fprintf(stderr, "firehose-pg: the last batch was not committed: %v\n", serr)
 		return exitFatal
 	}
-	switch {
-	case err == nil:
-		return exitOK
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, firehose.ErrClosed)):
-		return exitOK // --count, --duration, SIGINT or SIGTERM
+	code, msg := cliexit.End(ctx, err, client.Stats().Connects) // --count, --duration and signals stop it
+	if msg != "" {
+		fmt.Fprintf(stderr, "firehose-pg: %s\n", msg)
 	}
-	fmt.Fprintf(stderr, "firehose-pg: %v\n", err)
-	return exitFatal
+	return code
 }
