@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose/firehosetest"
+	"github.com/firehose-go/firehose/internal/leakcheck"
 )
 
 // The process tests re-execute this test binary as the CLI, so they run the
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	leakcheck.Main(m, "github.com/firehose-go/firehose", "net/http.(*persistConn)", "net/http.(*conn).serve", "google.golang.org/grpc", "gorilla/websocket")
 }
 
 type lineKey struct {

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/firehose-go/firehose/firehosetest"
+	"github.com/firehose-go/firehose/internal/leakcheck"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -30,35 +30,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitForLeaks(5 * time.Second); leaked != "" {
-			os.Stderr.WriteString("goroutines leaked after the tests:\n" + leaked + "\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitForLeaks(limit time.Duration) string {
-	deadline := time.Now().Add(limit)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var out []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "waitForLeaks") || strings.Contains(g, "testing.(*M)") {
-				continue
-			}
-			if strings.Contains(g, "github.com/firehose-go/firehose") || strings.Contains(g, "github.com/twmb/franz-go") {
-				out = append(out, g)
-			}
-		}
-		if len(out) == 0 || time.Now().After(deadline) {
-			return strings.Join(out, "\n\n")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	leakcheck.Main(m, "github.com/firehose-go/firehose", "github.com/twmb/franz-go")
 }
 
 type key struct {
