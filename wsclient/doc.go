@@ -46,12 +46,14 @@
 //     as a *UnitError; the units around it are delivered and the connection
 //     lives (gorilla's own read limit, which kills the connection, is kept
 //     far above). Binary, empty and torn messages are reported the same way.
-//   - Wake-ups (Linux): while frames arrive densely, reads are coalesced
-//     beneath gorilla: the socket's SO_RCVLOWAT lets 64 KiB queue before
-//     the reader wakes, each wait bounded by 200µs and merged with the
-//     Conn's own deadlines; the first wait that runs out turns it off, so a
-//     lone frame is held back by at most that bound and an idle connection
-//     has no timer. One wake-up then reads tens of frames from a server that
+//   - Wake-ups (Linux): while frames arrive densely (faster than 50,000
+//     reads a second: a replay burst, not a live stream), reads are
+//     coalesced beneath gorilla: the socket's SO_RCVLOWAT lets 64 KiB queue
+//     before the reader wakes, each wait bounded by 200µs (up to about 1 ms:
+//     Go's netpoller sleeps in whole milliseconds) and merged with the
+//     Conn's own deadlines; the first wait that runs out turns it off, so
+//     the last frames of a burst are held back by at most that bound, a
+//     live stream not at all, and an idle connection has no timer. One wake-up then reads tens of frames from a server that
 //     writes one frame per write(2). NoCoalesce turns it off; elsewhere
 //     reads are never coalesced.
 //   - Liveness: pings every PingEvery; a ping unanswered past PongWait while

@@ -141,12 +141,15 @@ type Options struct {
 	Abrupt func(cause error) bool
 
 	// NoCoalesce turns read coalescing off. On Linux, while frames arrive
-	// densely, the Conn lets bytes queue in the kernel (SO_RCVLOWAT, each
-	// wait bounded by a fraction of a millisecond) so that one wake-up reads
-	// many frames; the first wait that runs out of time turns it off until
-	// the traffic is dense again, so a lone frame is not held back by more
-	// than that bound and an idle connection sets no timer. Elsewhere reads
-	// are never coalesced.
+	// densely (faster than 50,000 reads a second), the Conn lets bytes queue
+	// in the kernel (SO_RCVLOWAT, each wait bounded by 200 µs, which Go's
+	// netpoller may stretch to about 1 ms) so that one wake-up reads many
+	// frames; the first wait that runs out of time turns it off until the
+	// traffic is dense again, so a lone frame is not held back by more than
+	// that bound and an idle connection sets no timer. Elsewhere reads are
+	// never coalesced. Turn it off when every frame of a fast burst must
+	// arrive within tens of microseconds, at the price of a wake-up per
+	// frame.
 	NoCoalesce bool
 
 	// WriteTimeout is WriteText's deadline. 0 means DefaultWriteTimeout.
