@@ -49,7 +49,7 @@ let fph = 0;
 let fpl = 0;
 
 // fingerprint sets (fph, fpl) to the fingerprint of (uid, ts). uid is a
-// string; ts a Number (epoch ms, a safe integer) or a decimal string.
+// string; ts a Number (an integer) or a decimal string.
 function fingerprint(uid, ts) {
   let h = FNV_OFFSET[0], l = FNV_OFFSET[1];
   let ascii = true;
@@ -77,11 +77,26 @@ function fingerprint(uid, ts) {
       h = (Math.imul(h, FNV_PRIME_LO) + ((p / TWO32) >>> 0) + (x << 8)) >>> 0;
     }
   }
-  // uint64(ts): exact for a non-negative safe integer; anything else goes
-  // through BigInt (two's complement, as Go's conversion).
+  // uint64(ts): a Number that is a non-negative safe integer, or a string
+  // of at most 15 digits (what proto-loader's longs: String gives for an
+  // epoch-ms timestamp), is exact in a double; anything else goes through
+  // BigInt (two's complement, as Go's conversion).
+  let n = -1;
+  if (typeof ts === 'number') {
+    if (Number.isSafeInteger(ts) && ts >= 0) n = ts;
+  } else if (ts.length > 0 && ts.length <= 15) {
+    n = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const d = ts.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) {
+        n = -1;
+        break;
+      }
+      n = n * 10 + d;
+    }
+  }
   let th, tl;
-  const n = typeof ts === 'number' ? ts : Number(ts);
-  if (Number.isSafeInteger(n) && n >= 0 && (typeof ts === 'number' || String(n) === ts)) {
+  if (n >= 0) {
     th = Math.floor(n / TWO32);
     tl = n >>> 0;
   } else {

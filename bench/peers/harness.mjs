@@ -13,8 +13,9 @@
 //     "xor":"…", "sum":"…", "cpuUs":…}, and exits 0. The harness times the
 //     wall clock from its line to this one.
 //
-// Anything wrong is one line {"error":"…"} and exit 1. stdin closing (the
-// harness ended or died) ends the process at once, like the mock's child.
+// Anything wrong is one line {"error":"…"} and exit 1. stdin closing before
+// the go (the harness ended or died) ends the process at once, like the
+// mock's child.
 
 import { parseArgs } from 'node:util';
 
@@ -63,8 +64,12 @@ export function ready() {
         resolve();
       }
     });
-    process.stdin.on('end', () => process.exit(3));
-    process.stdin.on('error', () => process.exit(3));
+    // No go before stdin ends: the harness has gone. (After go, stdin may
+    // end, as with `echo go | node ws.mjs …`; a harness that dies takes its
+    // mock, and so the stream, with it.)
+    const gone = () => { if (!started) process.exit(3); };
+    process.stdin.on('end', gone);
+    process.stdin.on('error', gone);
     line({ ready: true, cpuUs: cpuUs() });
   });
 }

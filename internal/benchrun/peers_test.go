@@ -63,6 +63,7 @@ func TestPeerDigestIsGos(t *testing.T) {
 	}{
 		{"event-1a2b", 1700000000123}, {"", 0}, {"x", -5}, {"é-ü", 99},
 		{"event-ffffffff", 9007199254740993}, {"event-0", 1<<62 + 12345}, {strings.Repeat("z", 300), 1},
+		{"a", 123456789012345}, {"b", 1234567890123456}, {"c", -1},
 	}
 	args := []string{filepath.Join(repoPeers, "digest.mjs")}
 	for _, c := range cases {
