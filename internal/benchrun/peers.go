@@ -106,6 +106,9 @@ func PeersReady(dir string) (node string, err error) {
 	if dir == "" {
 		return "", &errSkip{errors.New("no peers directory (firehose bench -peers DIR; the repository's is " + DefaultPeersDir + ")")}
 	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", &errSkip{fmt.Errorf("no peers directory %s here (run from the repository's root, or -peers DIR)", dir)}
+	}
 	node, err = exec.LookPath("node")
 	if err != nil {
 		return "", &errSkip{errors.New("node is not on PATH: install Node.js 20 or later")}

@@ -24,6 +24,7 @@ func TestPeersSkipWithReason(t *testing.T) {
 		name, dir, path, want string
 	}{
 		{"no dir", "", "", "no peers directory"},
+		{"dir missing", filepath.Join(empty, "nowhere"), "", "no peers directory " + filepath.Join(empty, "nowhere") + " here"},
 		{"no node", repoPeers, t.TempDir(), "node is not on PATH"},
 		{"no node_modules", empty, "", "has no node_modules/ws: run npm ci --prefix " + empty},
 	}
@@ -105,7 +106,8 @@ func TestReportPeers(t *testing.T) {
 		"ok   ws/borrowed CPU vs node ≤ 0.5×: 0.25× — Client.RunBorrowed, from a server that batches its writes, against a Node ws client",
 		"n/a  ws-unbatched/borrowed CPU vs node ≤ 0.5×: the row it compares with did not run",
 		"ok   grpc/tail events/s vs node ≥ 4×: 4× — the CLI's tail",
-		"Peer rows (Node v20; bench/peers)",
+		"Machine: test  \nPeers: Node v20  \n",
+		"Peer rows (node, node-raw; bench/peers)",
 		"ws/node 50 ms",
 	} {
 		if !strings.Contains(out, want) {

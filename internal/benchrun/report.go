@@ -58,6 +58,9 @@ func (r *Report) base(transport, client string) *Row { return r.Row(transport, c
 // the row's (how many times cheaper than naive the row is per event).
 func (r *Report) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %s  \n", r.Machine)
+	if r.Peers != "" {
+		fmt.Fprintf(w, "Peers: %s  \n", r.Peers)
+	}
 	if len(r.Rows) == 0 {
 		if r.Memory != nil {
 			fmt.Fprintln(w)
@@ -300,11 +303,7 @@ func (r *Report) peersNote() string {
 	if len(starts) == 0 {
 		return ""
 	}
-	who := "the peers"
-	if r.Peers != "" {
-		who = r.Peers
-	}
-	return "Peer rows (" + who + "; bench/peers): every pass is a process of its own. Its CPU is the process's " +
+	return "Peer rows (node, node-raw; bench/peers): every pass is a process of its own. Its CPU is the process's " +
 		"user + system time (wait4's rusage, all threads) less the CPU it had spent when it said ready, before it " +
 		"connected (loading its modules and the proto; medians: " + strings.Join(starts, ", ") + "); its wall time " +
 		"runs from the go signal to its result line. Its allocations are not counted (–)."
