@@ -12,7 +12,9 @@ import (
 // (getrusage of this process; the mock is another one), allocs/event and
 // MB/s of NDJSON. Under go test the borrowed rows also pay for poisoning the
 // borrowed bytes after each callback (see BorrowedEvent); `firehose bench`
-// does not.
+// does not. The node and node-raw sub-benchmarks run the Node peers of
+// bench/peers as processes (their cpu-ns/event is that process's), where
+// node and their node_modules are installed.
 
 func BenchmarkHTTP(b *testing.B) { benchTransport(b, benchrun.HTTP) }
 func BenchmarkWS(b *testing.B)   { benchTransport(b, benchrun.WS) }
@@ -25,7 +27,7 @@ func BenchmarkGRPC(b *testing.B)        { benchTransport(b, benchrun.GRPC) }
 func benchTransport(b *testing.B, transport string) {
 	m := sharedMock(b)
 	ctx := context.Background()
-	for _, r := range benchrun.Runners([]string{transport}, nil, "") {
+	for _, r := range append(benchrun.Runners([]string{transport}, nil, ""), benchrun.PeerRunners([]string{transport}, peersDir(b))...) {
 		b.Run(r.Client, func(b *testing.B) {
 			if err := r.Probe(ctx, m, 20_000); err != nil {
 				if transport == benchrun.HTTP {
@@ -46,7 +48,9 @@ func benchTransport(b *testing.B, transport string) {
 			b.ReportMetric(tot.EventsPerSec(), "events/s")
 			b.ReportMetric(tot.MBPerSec(), "MB/s")
 			b.ReportMetric(tot.CPUPerEvent()*1e3, "cpu-ns/event")
-			b.ReportMetric(tot.AllocsPerEvent(), "allocs/event")
+			if !tot.Peer { // a peer's allocations are not counted
+				b.ReportMetric(tot.AllocsPerEvent(), "allocs/event")
+			}
 		})
 	}
 }

@@ -8,6 +8,10 @@
 //	go test -run XXX -bench . ./bench/
 //	go test -run XXX -bench 'HTTP/owned' -cpuprofile owned.pprof ./bench/
 //
+// The node and node-raw rows run the Node peers of bench/peers as processes,
+// where node and their node_modules are installed (npm ci --prefix
+// bench/peers); elsewhere they are skipped, saying so.
+//
 // FIREHOSE_BENCH_EVENTS sets the history size (default 300,000; the naive
 // and gRPC rows read its first 50,000);
 // FIREHOSE_BENCH_MEMORY_EVENTS the events of BenchmarkMemory (default 10 M).

@@ -18,10 +18,14 @@ client. A mock firehose runs in a child process (this binary, re-executed), so
 the CPU and allocations reported are the client's alone. For each transport,
 in alternating rounds: raw (bytes read and thrown away), naive (a Scanner,
 json.Unmarshal into a map, a map dedupe), the SDK (owned events: Client.Run;
-borrowed: Client.RunBorrowed) and, over HTTP, 'firehose tail' writing to
---tail-out. Every pass reads the whole history and is checked: every event
-counted exactly once. Prints events/s, MB/s, CPU µs/event (getrusage),
-allocs/event, and the ratios to raw and naive, as Markdown.`
+borrowed: Client.RunBorrowed) and, over HTTP and gRPC, 'firehose tail'
+writing to --tail-out. Peers in another stack run as processes of their own:
+Node clients (node: ws or grpc-js doing what a consumer must; node-raw:
+messages counted) from --peers, skipped with the reason when node or their
+node_modules is missing (npm ci --prefix bench/peers). Every pass reads the
+whole history and is checked: every event counted exactly once. Prints
+events/s, MB/s, CPU µs/event (getrusage; a peer's: its process's), allocs/event,
+and the ratios to raw and naive, as Markdown.`
 
 type benchConfig struct {
 	events       int
@@ -29,6 +33,7 @@ type benchConfig struct {
 	rounds       int
 	transports   string
 	clients      string
+	peers        string
 	tailOut      string
 	profileDir   string
 	memory       bool
@@ -44,7 +49,8 @@ func (c *benchConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.shortEvents, "short-events", benchrun.DefaultShortEvents, "the naive and gRPC rows read only the history's first `N` events")
 	fs.IntVar(&c.rounds, "rounds", benchrun.DefaultRounds, "measured passes per row, alternating between rows")
 	fs.StringVar(&c.transports, "transports", "http,ws,ws-unbatched,grpc", "`LIST` of transports (a transport nobody serves yet is skipped)")
-	fs.StringVar(&c.clients, "clients", "raw,naive,owned,borrowed,tail", "`LIST` of clients")
+	fs.StringVar(&c.clients, "clients", "raw,naive,owned,borrowed,tail,node,node-raw", "`LIST` of clients")
+	fs.StringVar(&c.peers, "peers", benchrun.DefaultPeersDir, "`DIR` of the Node peers (node, node-raw rows) and their node_modules; \"\": skip those rows")
 	fs.StringVar(&c.tailOut, "tail-out", os.DevNull, "`FILE` tail's stdout goes to")
 	fs.StringVar(&c.profileDir, "profile", "", "after the rounds, profile one more pass of each row into `DIR`/TRANSPORT-CLIENT.pprof (the mock: DIR/mock.pprof)")
 	fs.BoolVar(&c.throughput, "throughput", true, "measure the table (false: only the memory checks)")
@@ -75,6 +81,7 @@ func runBench(ctx context.Context, e *env, args []string) int {
 		Rounds:       c.rounds,
 		Transports:   splitList(c.transports),
 		Clients:      splitList(c.clients),
+		Peers:        c.peers,
 		Tail:         e.benchTail,
 		TailOut:      c.tailOut,
 		ProfileDir:   c.profileDir,

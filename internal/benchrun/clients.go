@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"google.golang.org/grpc"
@@ -52,6 +53,10 @@ type result struct {
 	xor, sum  uint64
 	digest    bool  // xor and sum were computed
 	bytes     int64 // bytes read, when the client sees them (0: unknown)
+	// A peer's pass ran in its own process (see runPeer): its wall time,
+	// its CPU (start-up excluded) and the start-up CPU left out.
+	peer                bool
+	wall, cpu, startCPU time.Duration
 }
 
 type runFunc func(ctx context.Context, m *Mock, n int64) (result, error)

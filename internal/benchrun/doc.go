@@ -9,5 +9,7 @@
 // the count and a fingerprint digest of (recordUid, recordTimestamp) must
 // match the log's. Rows: the raw transport (the limit), a naive client
 // written the way public samples are, the SDK with owned events (Client.Run)
-// and with borrowed ones (Client.RunBorrowed), and the CLI's tail.
+// and with borrowed ones (Client.RunBorrowed), and the CLI's tail. Peers in
+// another stack (PeerRunners: our Node clients of bench/peers) run as
+// processes of their own; their CPU is their process's (see peers.go).
 package benchrun

@@ -58,6 +58,9 @@ func (r *Report) base(transport, client string) *Row { return r.Row(transport, c
 // the row's (how many times cheaper than naive the row is per event).
 func (r *Report) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %s  \n", r.Machine)
+	if r.Peers != "" {
+		fmt.Fprintf(w, "Peers: %s  \n", r.Peers)
+	}
 	if len(r.Rows) == 0 {
 		if r.Memory != nil {
 			fmt.Fprintln(w)
@@ -92,9 +95,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			xnaive = fmtRatio(ratio(row, naive, (*Row).EventsPerSec))
 			cpuNaive = fmtRatio(ratio(naive, row, (*Row).CPUPerEvent))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s (%s) | %.0f | %.3f (%.3f) | %.2f | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %s (%s) | %.0f | %.3f (%.3f) | %s | %s | %s | %s | %s |\n",
 			row.Transport, row.Client, thousands(ev.Median), thousands(ev.Best), mb.Median,
-			cpu.Median, cpu.Best, al.Median, xraw, xnaive, cpuRaw, cpuNaive)
+			cpu.Median, cpu.Best, fmtAllocs(al.Median), xraw, xnaive, cpuRaw, cpuNaive)
 	}
 	if row := firstErr(r.Rows); row != nil {
 		fmt.Fprintf(w, "\nFAILED %s/%s: %s\n", row.Transport, row.Client, row.Err)
@@ -104,6 +107,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, t := range r.Targets() {
 		fmt.Fprintf(w, "- %s\n", t)
+	}
+	if note := r.peersNote(); note != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, note)
 	}
 	if r.Memory != nil {
 		fmt.Fprintln(w)
@@ -139,6 +146,12 @@ func vsNaive(r *Report, row *Row) float64 {
 func cpuVsRaw(r *Report, row *Row) float64 {
 	return ratio(row, r.base(row.Transport, Raw), (*Row).CPUPerEvent)
 }
+func vsNode(r *Report, row *Row) float64 {
+	return ratio(row, r.base(row.Transport, Node), (*Row).EventsPerSec)
+}
+func cpuVsNode(r *Report, row *Row) float64 {
+	return ratio(row, r.base(row.Transport, Node), (*Row).CPUPerEvent)
+}
 func cpuUS(_ *Report, row *Row) float64  { return row.CPUPerEvent().Median }
 func allocs(_ *Report, row *Row) float64 { return row.AllocsPerEvent().Median }
 
@@ -157,11 +170,14 @@ var targets = []target{
 	{WS, Owned, "CPU vs raw", cpuVsRaw, false, 1.2, "×"},
 	{WS, Owned, "allocs per event", allocs, false, 3, ""},
 	{WS, Borrowed, "events/s vs raw", vsRaw, true, 0.9, "×"},
+	{WS, Borrowed, "CPU vs node", cpuVsNode, false, 0.5, "×"},
 	{WSUnbatched, Borrowed, "CPU per event", cpuUS, false, 2.2, "µs"},
+	{WSUnbatched, Borrowed, "CPU vs node", cpuVsNode, false, 0.5, "×"},
 	{GRPC, Owned, "events/s vs raw", vsRaw, true, 0.8, "×"},
 	{GRPC, Owned, "CPU per event", cpuUS, false, 4.5, "µs"},
 	{GRPC, Tail, "events/s vs raw", vsRaw, true, 0.9, "×"},
 	{GRPC, Tail, "allocs per event", allocs, false, 2, ""},
+	{GRPC, Tail, "events/s vs node", vsNode, true, 4, "×"},
 }
 
 // rowWords says in words what a row runs, for the target lines.
@@ -182,6 +198,12 @@ var rowWords = map[string]string{
 	GRPC + "/" + Borrowed:        "Client.RunBorrowed, no JSON",
 	HTTP + "/" + Tail:            "the CLI's tail, every line written out",
 	GRPC + "/" + Tail:            "the CLI's tail, the HTTP channel's JSON rendered and written for every event",
+	WS + "/" + Node:              "a Node ws client (JSON.parse of every message, keep-alives skipped, a (recordUid, recordTimestamp) window as large as the SDK's) from the same server",
+	WS + "/" + NodeRaw:           "a Node ws client counting messages, nothing parsed, from the same server",
+	WSUnbatched + "/" + Node:     "a Node ws client (JSON.parse of every message, keep-alives skipped, a (recordUid, recordTimestamp) window as large as the SDK's) from the same server",
+	WSUnbatched + "/" + NodeRaw:  "a Node ws client counting messages, nothing parsed, from the same server",
+	GRPC + "/" + Node:            "a Node grpc-js client (proto-loader's decode of every record, keep-alives skipped, the same window)",
+	GRPC + "/" + NodeRaw:         "a Node grpc-js client counting records, none decoded",
 }
 
 // words says what target t compares: "the CLI's tail, … against a plain
@@ -191,7 +213,7 @@ func (t target) words() string {
 	if row == "" {
 		return ""
 	}
-	for _, base := range []string{Raw, Naive} {
+	for _, base := range []string{Raw, Naive, Node} {
 		if strings.HasSuffix(t.what, " vs "+base) {
 			if w := rowWords[t.transport+"/"+base]; w != "" {
 				return row + ", against " + w
@@ -221,10 +243,12 @@ func (r *Report) Targets() []string {
 		}
 		// Compared as printed (3 significant digits): 2.0007 allocs is 2.
 		v, _ := strconv.ParseFloat(strconv.FormatFloat(t.value(r, row), 'g', 3, 64), 64)
-		mark := "MISS"
 		if math.IsNaN(v) {
-			mark = "n/a "
-		} else if (t.atLeast && v >= t.goal) || (!t.atLeast && v <= t.goal) {
+			out = append(out, fmt.Sprintf("n/a  %s %s: the row it compares with did not run", name, goal))
+			continue
+		}
+		mark := "MISS"
+		if (t.atLeast && v >= t.goal) || (!t.atLeast && v <= t.goal) {
 			mark = "ok  "
 		}
 		line := fmt.Sprintf("%s %s %s: %.3g%s", mark, name, goal, v, t.unit)
@@ -264,6 +288,33 @@ func (m *MemoryReport) WriteMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "Slow handler (sleeps %v per event) against a mock that never waits: %d events in %.1fs; live heap (after a GC) %.2f MiB at %.1fs, at most %.2f MiB, %.2f MiB at the end.\n",
 			m.SlowDelay, last.Events, last.At.Seconds(), mib(first.HeapAlloc), first.At.Seconds(), mib(hi), mib(last.HeapAlloc))
 	}
+}
+
+// peersNote says how the peer rows were measured, when one ran.
+func (r *Report) peersNote() string {
+	var starts []string
+	for _, row := range r.Rows {
+		if !row.ok() || !row.Samples[0].Peer {
+			continue
+		}
+		st := stat(row.Samples, func(s Sample) float64 { return s.StartCPU.Seconds() * 1e3 }, false)
+		starts = append(starts, fmt.Sprintf("%s/%s %.0f ms", row.Transport, row.Client, st.Median))
+	}
+	if len(starts) == 0 {
+		return ""
+	}
+	return "Peer rows (node, node-raw; bench/peers): every pass is a process of its own. Its CPU is the process's " +
+		"user + system time (wait4's rusage, all threads) less the CPU it had spent when it said ready, before it " +
+		"connected (loading its modules and the proto; medians: " + strings.Join(starts, ", ") + "); its wall time " +
+		"runs from the go signal to its result line. Its allocations are not counted (–)."
+}
+
+// fmtAllocs formats allocations per event; "–" when not counted.
+func fmtAllocs(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 func fmtRatio(x float64) string {

@@ -32,7 +32,8 @@ type Config struct {
 	ShortEvents  int      // what the slow rows (naive, gRPC) read: the history's first ShortEvents events (default 50,000)
 	Rounds       int      // measured passes per row, alternating between rows (default 5)
 	Transports   []string // default http, ws, grpc
-	Clients      []string // default all: raw, naive, owned, borrowed, tail
+	Clients      []string // default all: raw, naive, owned, borrowed, tail, node, node-raw
+	Peers        string   // directory of the Node peers and their node_modules (PeerRunners); "": their rows are skipped
 	Tail         TailFunc // the CLI's tail; nil: no tail row
 	TailOut      string   // where tail's stdout goes (default os.DevNull)
 	ProfileDir   string   // if set: after the rounds, one more pass per row under the CPU profiler, to DIR/TRANSPORT-CLIENT.pprof, and the mock's own profile to DIR/mock.pprof
@@ -89,6 +90,7 @@ type Report struct {
 	Bytes       int64
 	ShortEvents int64 // what the Short rows read (0: the whole history)
 	Rounds      int
+	Peers       string // the peers' runtime and packages, when a peer row ran ("Node v20…, ws 8…")
 	Rows        []*Row
 	Memory      *MemoryReport
 	Took        time.Duration
@@ -143,11 +145,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	var active []*Runner
 	rows := map[*Runner]*Row{}
-	for _, r := range Runners(cfg.Transports, cfg.Tail, cfg.TailOut) {
+	for _, r := range runners(cfg) {
 		if len(cfg.Clients) > 0 && !slices.Contains(cfg.Clients, r.Client) {
 			continue
 		}
 		row := &Row{Transport: r.Transport, Client: r.Client}
+		if r.Peer && rep.Peers == "" {
+			rep.Peers = PeerVersions(cfg.Peers)
+		}
 		rep.Rows = append(rep.Rows, row)
 		rows[r] = row
 		if err := r.Probe(ctx, m, 20_000); err != nil {
@@ -182,8 +187,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				continue
 			}
 			row.Samples = append(row.Samples, s)
-			fmt.Fprintf(cfg.Progress, "round %d/%d %-14s %10.0f ev/s %7.3f µs/ev %6.2f allocs/ev\n",
-				round+1, cfg.Rounds, r.Name(), s.EventsPerSec(), s.CPUPerEvent(), s.AllocsPerEvent())
+			fmt.Fprintf(cfg.Progress, "round %d/%d %-14s %10.0f ev/s %7.3f µs/ev %6s allocs/ev\n",
+				round+1, cfg.Rounds, r.Name(), s.EventsPerSec(), s.CPUPerEvent(), fmtAllocs(s.AllocsPerEvent()))
 		}
 	}
 
@@ -191,6 +196,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		for _, r := range active {
 			row := rows[r]
 			if row.Err != "" {
+				continue
+			}
+			if r.Peer {
+				fmt.Fprintf(cfg.Progress, "not profiled %-14s (a peer process: see bench/peers/README.md)\n", r.Name())
 				continue
 			}
 			path := filepath.Join(cfg.ProfileDir, r.Transport+"-"+r.Client+".pprof")
@@ -212,6 +221,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// runners is every row of cfg's transports, the peers' after the Go rows
+// of their transport.
+func runners(cfg Config) []*Runner {
+	rs := append(Runners(cfg.Transports, cfg.Tail, cfg.TailOut), PeerRunners(cfg.Transports, cfg.Peers)...)
+	slices.SortStableFunc(rs, func(a, b *Runner) int {
+		return slices.Index(cfg.Transports, a.Transport) - slices.Index(cfg.Transports, b.Transport)
+	})
+	return rs
 }
 
 // profilePass runs one more pass of r under the CPU profiler.

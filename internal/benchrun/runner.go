@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"time"
@@ -20,6 +21,9 @@ type Runner struct {
 	// Short rows (naive, and gRPC whose mock renders every record through
 	// protojson) read the history's prefix when the mock has one.
 	Short bool
+	// Peer rows run another stack's client as a process of its own (see
+	// PeerRunners): their CPU and wall time are that process's.
+	Peer bool
 }
 
 // Name is "transport/client".
@@ -86,10 +90,15 @@ func fileOut(path string) func() (io.Writer, func() error, error) {
 // Sample is one measured pass.
 type Sample struct {
 	Wall    time.Duration
-	CPU     time.Duration // user + system of this process (getrusage RUSAGE_SELF)
-	Mallocs uint64        // runtime.MemStats.Mallocs delta
+	CPU     time.Duration // user + system of this process (getrusage RUSAGE_SELF); a peer's: of its process, start-up excluded
+	Mallocs uint64        // runtime.MemStats.Mallocs delta (not counted for a peer)
 	Events  int64
 	Bytes   int64 // NDJSON-equivalent bytes of the events (the log's lines and newlines)
+	// Peer: the pass ran in a peer's process (Runner.Peer). StartCPU is
+	// the CPU that process spent before it connected (loading its modules),
+	// which CPU leaves out.
+	Peer     bool
+	StartCPU time.Duration
 }
 
 // EventsPerSec is events per wall-clock second.
@@ -103,8 +112,14 @@ func (s Sample) CPUPerEvent() float64 {
 	return float64(s.CPU.Nanoseconds()) / 1e3 / float64(s.Events)
 }
 
-// AllocsPerEvent is heap allocations per event.
-func (s Sample) AllocsPerEvent() float64 { return float64(s.Mallocs) / float64(s.Events) }
+// AllocsPerEvent is heap allocations per event (NaN for a peer: not
+// counted in another process).
+func (s Sample) AllocsPerEvent() float64 {
+	if s.Peer {
+		return math.NaN()
+	}
+	return float64(s.Mallocs) / float64(s.Events)
+}
 
 // Add accumulates o into s.
 func (s *Sample) Add(o Sample) {
@@ -113,6 +128,8 @@ func (s *Sample) Add(o Sample) {
 	s.Mallocs += o.Mallocs
 	s.Events += o.Events
 	s.Bytes += o.Bytes
+	s.Peer = s.Peer || o.Peer
+	s.StartCPU += o.StartCPU
 }
 
 // IsSkip reports whether err means the row cannot run here (its pass failed
@@ -157,6 +174,11 @@ func (r *Runner) measure(ctx context.Context, m *Mock, e Expected, n int64, chec
 		Mallocs: b.Mallocs - a.Mallocs,
 		Events:  res.events,
 		Bytes:   e.Bytes * res.events / max(e.Events, 1),
+	}
+	if res.peer {
+		// The client ran in its own process: its figures, not ours.
+		s.Wall, s.CPU, s.Mallocs = res.wall, res.cpu, 0
+		s.Peer, s.StartCPU = true, res.startCPU
 	}
 	if err != nil {
 		return s, r.classify(err)
