@@ -45,6 +45,9 @@ func TestPeersSkipWithReason(t *testing.T) {
 				if !IsSkip(err) || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("%s: Probe = %v, want a skip saying %q", r.Name(), err, c.want)
 				}
+				if strings.Count(err.Error(), "skipped") != 1 {
+					t.Errorf("%s: %q says skipped more than once", r.Name(), err)
+				}
 			}
 		})
 	}

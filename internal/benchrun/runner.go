@@ -225,6 +225,10 @@ func (r *Runner) Probe(ctx context.Context, m *Mock, n int64) error {
 	defer cancel()
 	_, err := r.measure(ctx, m, e, n, false)
 	if err != nil {
+		var skip *errSkip
+		if errors.As(err, &skip) { // the row knew it could not run: its own reason
+			return skip
+		}
 		return &errSkip{reason: err}
 	}
 	return nil
