@@ -17,7 +17,7 @@
 //	defer sink.Close()
 //	c, err := firehose.New(append(sink.Options(), firehose.WithAPIKey(key))...)
 //	if err != nil { ... }
-//	err = c.Run(ctx, sink.Handle) // the last batch is committed before Run returns
+//	err = c.Run(ctx, sink.Handler(c)) // the last batch is committed before Run returns
 //
 // # How exactly-once holds
 //
@@ -30,7 +30,11 @@
 // claims an event that is not in the table: nothing is lost. A transaction
 // that fails commits nothing and keeps the buffer for the next attempt.
 //
-// When a batch fills before the next save, Handle commits the buffer alone:
+// When a batch fills before the next save, Handler asks the client for a
+// save at once (Client.CheckpointSoon): the engine saves right after that
+// event, and the batch is committed with the checkpoint like any other.
+// Handle, which has no client to ask, commits the buffer alone instead (as
+// does Handler should the buffer reach two batches, a save having failed):
 // those events are then ahead of the stored checkpoint. If the process dies
 // before the next save, the restart replays them (and the uncommitted ones);
 // the table's primary key on (id, ts) absorbs the replayed rows with

@@ -194,3 +194,65 @@ func TestSinkSeveralReceivers(t *testing.T) {
 	}
 	checkTable(t, events, srv.Log().Events(1, 12))
 }
+
+// TestSinkHandlerCommitsBatchesWithTheCheckpoint: with Sink.Handler, a full batch
+// asks the engine for a save, so every batch is committed together with the
+// checkpoint — none alone, even with a batch wait far longer than the test —
+// and the position is in the table while the run goes on. A restart then
+// repeats nothing.
+func TestSinkHandlerCommitsBatchesWithTheCheckpoint(t *testing.T) {
+	ckTable, events := tables(t)
+	const total, batch = 3000, 500
+	srv := firehosetest.NewServer(firehosetest.WithHistory(total, time.Minute), firehosetest.WithKeepAlive(50*time.Millisecond))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := connect(t, ctx)
+	defer db.Close(ctx)
+	from := time.Now().Add(-2 * time.Minute)
+	// run runs a fresh Sink until until(its stats) holds, then stops it
+	// gracefully; it returns the stats seen then and the checkpoint rows
+	// stored at that moment.
+	run := func(until func(pgfirehose.SinkStats) bool) (seen, final pgfirehose.SinkStats, saved int) {
+		sink, err := pgfirehose.NewSink("", "run", pgfirehose.WithCheckpointTable(ckTable), pgfirehose.WithTable(events),
+			pgfirehose.WithBatch(batch), pgfirehose.WithBatchWait(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Close()
+		client, err := firehose.New(append([]firehose.Option{firehose.WithEndpoint(srv.URL),
+			firehose.WithAPIKey(firehosetest.DefaultAPIKey), firehose.WithStart(from)}, sink.Options()...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- client.Run(runCtx, sink.Handler(client)) }()
+		for seen = sink.Stats(); !until(seen); seen = sink.Stats() {
+			if ctx.Err() != nil {
+				t.Fatalf("only %+v after 30 s", seen)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM "+ckTable).Scan(&saved); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run: %v", err)
+		}
+		if err := sink.Err(); err != nil {
+			t.Fatalf("last commit: %v", err)
+		}
+		return seen, sink.Stats(), saved
+	}
+	seen, first, saved := run(func(st pgfirehose.SinkStats) bool { return st.Inserted >= 4*batch })
+	if seen.FullBatches != 0 || seen.Batches < 4 || saved == 0 {
+		t.Fatalf("while running: %+v, %d checkpoint rows; want every batch committed with the checkpoint (none alone) and a saved position", seen, saved)
+	}
+	_, second, _ := run(func(st pgfirehose.SinkStats) bool { return first.Inserted+st.Inserted+st.Pending == total })
+	if second.Conflicts != 0 || second.FullBatches != 0 {
+		t.Fatalf("after a graceful restart: %+v; want no conflicts, no batch alone", second)
+	}
+	checkTable(t, events, srv.Log().Events(1, 12))
+}

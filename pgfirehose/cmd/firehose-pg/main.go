@@ -151,8 +151,9 @@ func pump(ctx context.Context, c *config, client *firehose.Client, sink *pgfireh
 		st = startStatus(stderr, time.Second, client.Stats, sink.Stats)
 	}
 	var n int64
+	handle := sink.Handler(client) // a full batch is committed with the checkpoint
 	err := client.Run(ctx, func(ctx context.Context, ev *firehose.Event) error {
-		if err := sink.Handle(ctx, ev); err != nil {
+		if err := handle(ctx, ev); err != nil {
 			return err
 		}
 		if n++; n == c.count {
