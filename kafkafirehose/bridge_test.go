@@ -11,10 +11,9 @@ import (
 	"github.com/firehose-go/firehose"
 	"github.com/firehose-go/firehose/firehosetest"
 	"github.com/firehose-go/firehose/kafkafirehose"
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/firehose-go/firehose/kafkafirehose/internal/kafkatest"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -45,57 +44,13 @@ type record struct {
 // reads with read_committed.
 func readTopic(t testing.TB, brokers []string, topic string, committed bool) []record {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
-	adm.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	need := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			need[o.Partition] = o.Offset
-		}
-	})
-	opts := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords()}
-	if committed {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	var out []record
-	for len(need) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("reading %s: %v (still waiting for %v)", topic, ctx.Err(), need)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if end, ok := need[r.Partition]; ok && r.Offset >= end-1 {
-				delete(need, r.Partition)
-			}
-			if r.Attrs.IsControl() {
-				return
-			}
-			rec := record{value: string(r.Value), rawKey: string(r.Key), headers: len(r.Headers)}
-			for _, h := range r.Headers {
-				switch h.Key {
-				case kafkafirehose.HeaderType:
-					rec.typ = string(h.Value)
-				case kafkafirehose.HeaderTimestamp:
-					rec.key.ts, _ = strconv.ParseInt(string(h.Value), 10, 64)
-				}
-			}
-			rec.key.id = rec.rawKey
-			out = append(out, rec)
-		})
+	for _, r := range kafkatest.ReadTopic(t, brokers, topic, committed) {
+		rec := record{value: string(r.Value), rawKey: string(r.Key), headers: len(r.Headers),
+			typ: kafkatest.Header(r, kafkafirehose.HeaderType)}
+		rec.key.id = rec.rawKey
+		rec.key.ts, _ = strconv.ParseInt(kafkatest.Header(r, kafkafirehose.HeaderTimestamp), 10, 64)
+		out = append(out, rec)
 	}
 	return out
 }

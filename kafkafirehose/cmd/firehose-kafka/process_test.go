@@ -14,6 +14,8 @@ import (
 
 	"github.com/firehose-go/firehose/firehosetest"
 	"github.com/firehose-go/firehose/internal/leakcheck"
+	"github.com/firehose-go/firehose/kafkafirehose"
+	"github.com/firehose-go/firehose/kafkafirehose/internal/kafkatest"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -62,56 +64,15 @@ func endOffsets(t *testing.T, brokers []string, topic string) int64 {
 	return n
 }
 
-// readAll reads topic to its end; committed reads with read_committed.
+// readAll counts the records of topic by (id, timestamp); committed reads
+// with read_committed.
 func readAll(t *testing.T, brokers []string, topic string, committed bool) map[key]int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
-	adm.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	need := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			need[o.Partition] = o.Offset
-		}
-	})
-	opts := []kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.KeepControlRecords()}
-	if committed {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	count := map[key]int{}
-	for len(need) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("reading %s: %v", topic, ctx.Err())
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if end, ok := need[r.Partition]; ok && r.Offset >= end-1 {
-				delete(need, r.Partition)
-			}
-			if r.Attrs.IsControl() {
-				return
-			}
-			k := key{id: string(r.Key)}
-			for _, h := range r.Headers {
-				if h.Key == "timestamp" {
-					k.ts, _ = strconv.ParseInt(string(h.Value), 10, 64)
-				}
-			}
-			count[k]++
-		})
+	for _, r := range kafkatest.ReadTopic(t, brokers, topic, committed) {
+		k := key{id: string(r.Key)}
+		k.ts, _ = strconv.ParseInt(kafkatest.Header(r, kafkafirehose.HeaderTimestamp), 10, 64)
+		count[k]++
 	}
 	return count
 }
