@@ -123,9 +123,6 @@ func (c *counters) addState(s *Stats) {
 	} else {
 		s.Range = Range{Min: min(s.Range.Min, c.rng.Min), Max: max(s.Range.Max, c.rng.Max)}
 	}
-	if s.Source == "" {
-		s.Source = c.source
-	}
 	if c.connected.Load() {
 		s.Connected++
 	}
@@ -141,7 +138,8 @@ func (c *counters) addState(s *Stats) {
 	}
 }
 
-// addCounts adds the stream's counts over its life to a sum.
+// addCounts adds the stream's counts over its life (and its source's name)
+// to a sum.
 func (c *counters) addCounts(s *Stats) {
 	if s.Source == "" {
 		s.Source = c.source

@@ -24,8 +24,8 @@ import (
 // "Dense" means faster than 50,000 reads a second, four in a row: a replay
 // or catch-up burst, not a live stream. A live stream at a steady 20,000
 // frames a second, which would otherwise have coalescing flip on and off,
-// keeps every frame prompt (BenchmarkFrameLatency: p50 36 µs with a 20 µs
-// threshold, 446 µs with 100 µs). The poll's deadline is Go's netpoller's,
+// keeps every frame prompt (BenchmarkFrameLatency, medians of 3 runs: p50
+// 40 µs with a 20 µs threshold, 650 µs with 100 µs). The poll's deadline is Go's netpoller's,
 // which on Linux sleeps in whole milliseconds when nothing else wakes it: a
 // poll of 200 µs can last up to about 1 ms.
 const (

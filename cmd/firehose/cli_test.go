@@ -168,13 +168,6 @@ func TestTailLogsSanitizedErrors(t *testing.T) {
 	}
 }
 
-func TestCleanError(t *testing.T) {
-	t.Parallel()
-	if got := cleanError(fmt.Errorf("firehose: not connected (%w); last error: %w", errors.New("firehose: retry limit reached"), errors.New("firehose: http: dial"))); got != "not connected (retry limit reached); last error: http: dial" {
-		t.Errorf("cleanError = %q", got)
-	}
-}
-
 func TestStatusLogsErrorsOnce(t *testing.T) {
 	t.Parallel()
 	var buf syncBuffer

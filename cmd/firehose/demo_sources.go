@@ -9,6 +9,7 @@ import (
 	"github.com/firehose-go/firehose"
 	"github.com/firehose-go/firehose/callevents"
 	"github.com/firehose-go/firehose/callevents/calleventstest"
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/octave"
 	"github.com/firehose-go/firehose/octave/octavetest"
 )
@@ -57,7 +58,7 @@ func (r *sourceResult) print(w io.Writer) {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	if r.err != nil {
-		fmt.Fprintf(w, "  stopped early:      %s\n", cleanError(r.err))
+		fmt.Fprintf(w, "  stopped early:      %s\n", cliexit.Clean(r.err))
 	}
 	if r.ok() {
 		fmt.Fprintf(w, "  verdict:            %s\n", r.verdict)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/cliexit"
 )
 
 // Status line refresh: in place on a terminal of its own, a plain line
@@ -170,7 +171,7 @@ func (s *status) prefix(now time.Time) string {
 // logError is the error hook: each distinct error once, in full, sanitized,
 // rate-limited. It may be called concurrently, from any receiver.
 func (s *status) logError(err error) {
-	msg := cleanError(err)
+	msg := cliexit.Clean(err)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen[msg] {

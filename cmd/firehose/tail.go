@@ -154,7 +154,7 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, s
 	client, err := firehose.New(opts...)
 	if err != nil {
 		out.close()
-		return e.usageError("tail", cleanError(err))
+		return e.usageError("tail", cliexit.Clean(err))
 	}
 	if st != nil {
 		st.start(client.Stats)
@@ -175,9 +175,9 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, s
 		}
 		return exitOK
 	}
-	connected := client.Stats().Connects > 0
+	connects := client.Stats().Connects
 	if st != nil {
-		if connected {
+		if connects > 0 {
 			st.finish()
 		} else {
 			st.halt() // never connected: the reason below says it all
@@ -187,14 +187,15 @@ func (e *env) tail(ctx context.Context, c *tailConfig, opts []firehose.Option, s
 		fmt.Fprintf(e.stderr, "firehose tail: writing stdout: %v\n", werr)
 		return exitFatal
 	}
-	return e.end("tail", ctx, err, client)
+	return e.end("tail", ctx, err, connects)
 }
 
 // end prints why a command's run ended (if it says anything) and returns its
 // exit code: 0 when --count, --duration or a signal stopped it, 3 when it
-// stopped without ever having connected, 1 for a fatal error.
-func (e *env) end(cmd string, ctx context.Context, err error, client *firehose.Client) int {
-	code, msg := cliexit.End(ctx, err, client.Stats().Connects)
+// stopped without ever having connected (connects is Stats.Connects), 1 for
+// a fatal error.
+func (e *env) end(cmd string, ctx context.Context, err error, connects int64) int {
+	code, msg := cliexit.End(ctx, err, connects)
 	if msg != "" {
 		fmt.Fprintf(e.stderr, "firehose %s: %s\n", cmd, msg)
 	}

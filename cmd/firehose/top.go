@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firehose-go/firehose"
+	"github.com/firehose-go/firehose/internal/cliexit"
 	"github.com/firehose-go/firehose/internal/printable"
 	"github.com/firehose-go/firehose/internal/sourceflags"
 )
@@ -60,7 +61,7 @@ func runTop(ctx context.Context, e *env, args []string) int {
 	}
 	client, err := firehose.New(opts...)
 	if err != nil {
-		return e.usageError("top", cleanError(err))
+		return e.usageError("top", cliexit.Clean(err))
 	}
 	return e.top(ctx, &c, client, every)
 }
@@ -117,7 +118,7 @@ loop:
 	if term != nil {
 		term.restore()
 	}
-	return e.end("top", ctx, err, client) // q, --count, --duration and signals stop it
+	return e.end("top", ctx, err, client.Stats().Connects) // q, --count, --duration and signals stop it
 }
 
 // topSnapshot is what one frame of top shows.

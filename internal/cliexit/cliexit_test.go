@@ -43,6 +43,13 @@ func TestEnd(t *testing.T) {
 	}
 }
 
+func TestCleanDropsRepeatedPrefixes(t *testing.T) {
+	err := fmt.Errorf("firehose: not connected (%w); last error: %w", errors.New("firehose: retry limit reached"), errors.New("firehose: http: dial"))
+	if got, want := Clean(err), "not connected (retry limit reached); last error: http: dial"; got != want {
+		t.Fatalf("Clean = %q, want %q", got, want)
+	}
+}
+
 func TestCleanIsOneSafeLine(t *testing.T) {
 	err := fmt.Errorf("firehose: connect: %w", errors.New("firehose: server said \x1b[31mred\x1b[0m\nand more"))
 	if got, want := Clean(err), "connect: server said red and more"; got != want {
